@@ -1,0 +1,332 @@
+"""Reading and validating kinetic-parameter tables.
+
+Every problem a user can cause with an input file is turned into a one-line
+:class:`~kinsynth.errors.KinsynthError` that names the file (and column/row where relevant) and
+says what was expected. Downstream code (splitting, scaling, models) can then assume a clean,
+finite, float64 table and never has to re-check.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kinsynth.data.default import DEFAULT_DATA_PATH
+from kinsynth.errors import KinsynthError
+
+__all__ = ["KineticTable", "read_table"]
+
+#: Delimiters we recognise when a file is not comma-separated, with the word used in messages.
+_OTHER_DELIMITERS: dict[str, str] = {";": ";-separated", "\t": "tab-separated", "|": "|-separated"}
+#: Header names that mark a first column as a row id rather than a feature.
+_INDEX_NAMES = frozenset({"index", "id"})
+_UNNAMED = re.compile(r"Unnamed: \d+")
+#: How many names to show before eliding, so that messages stay one readable line.
+_MAX_LISTED = 30
+
+
+@dataclass(frozen=True)
+class KineticTable:
+    """A validated table: finite float64 features (then target), ready for splitting.
+
+    ``frame`` holds exactly ``features + [target]`` (or just ``features`` when ``target`` is
+    None); its index is the file's index column when it has one, else a RangeIndex.
+    ``dropped_constant`` lists feature columns removed because they hold one value only (they
+    carry no information and break per-column scaling).
+    """
+
+    frame: pd.DataFrame
+    features: list[str]
+    target: str | None
+    path: str
+    dropped_constant: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        """Features then target: the column order of ``frame``."""
+        return self.features + ([self.target] if self.target is not None else [])
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def read_table(
+    path: str | Path | None = None,
+    target: str | None = "Product_I",
+    features: Sequence[str] | None = None,
+) -> KineticTable:
+    """Read a CSV of kinetic parameter sets and validate it completely.
+
+    ``path=None`` reads the embedded default data set. ``target=None`` gives a features-only
+    table. ``features=None`` selects every column except the target and an index-like first
+    column (unnamed header, or ``index``/``id`` holding unique integers).
+
+    Raises :class:`KinsynthError` (one line, naming file and column) on any malformed input.
+    """
+    file = _resolve_path(path)
+    where = f"data file '{file}'"
+    header_line = _read_header_line(file, where)
+    _check_delimiter(header_line, where)
+    names = _parse_header(header_line)
+    _check_duplicates(names, where)
+    raw = _read_frame(file, names, where)
+    requested = list(features) if features is not None else None
+    index_col = _detect_index_column(raw, target, requested)
+    if index_col is not None:
+        raw = raw.set_index(index_col)
+        if index_col == "" or _UNNAMED.fullmatch(index_col):
+            raw.index.name = None  # an unnamed column becomes an unnamed index, as pandas does
+    chosen = _choose_features(list(raw.columns), target, requested, where)
+    columns = chosen + ([target] if target is not None else [])
+    frame = _to_float(raw, columns, where)
+    _check_finite(frame, where)
+    chosen, dropped = _drop_constant(frame, chosen, target, where)
+    columns = chosen + ([target] if target is not None else [])
+    return KineticTable(
+        frame=frame[columns],
+        features=chosen,
+        target=target,
+        path=str(file),
+        dropped_constant=dropped,
+    )
+
+
+# --------------------------------------------------------------------------- file level checks
+
+
+def _resolve_path(path: str | Path | None) -> Path:
+    """Map ``None`` to the embedded default and expand ``~`` so messages show the real path."""
+    return DEFAULT_DATA_PATH if path is None else Path(path).expanduser()
+
+
+def _read_header_line(file: Path, where: str) -> str:
+    """Return the first non-blank line, turning every way of not having one into a message."""
+    if not file.exists():
+        hint = (
+            " (the embedded default data set is missing; pass an explicit path, e.g. data.path=...)"
+            if file == DEFAULT_DATA_PATH
+            else ""
+        )
+        raise KinsynthError(f"{where}: file not found, expected a CSV file{hint}")
+    if file.is_dir():
+        raise KinsynthError(f"{where}: is a directory, expected a CSV file")
+    try:
+        with file.open(encoding="utf-8-sig", newline="") as handle:
+            for line in handle:
+                if line.strip():
+                    return line.rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise KinsynthError(
+            f"{where}: not readable as UTF-8 text ({exc.reason} at byte {exc.start}), "
+            "expected a comma-separated text file"
+        ) from None
+    except OSError as exc:
+        raise KinsynthError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+    raise KinsynthError(f"{where}: file is empty, expected a header row and data rows")
+
+
+def _check_delimiter(header_line: str, where: str) -> None:
+    """Reject ;/tab/|-separated files early: pandas would read them as a single column."""
+    commas = header_line.count(",")
+    for delimiter, word in _OTHER_DELIMITERS.items():
+        if header_line.count(delimiter) > commas:
+            raise KinsynthError(f"{where}: looks {word}, expected commas")
+
+
+def _parse_header(header_line: str) -> list[str]:
+    """Split the raw header with the csv module: the names before pandas mangles them."""
+    return [name.strip() for name in next(csv.reader([header_line]))]
+
+
+def _check_duplicates(names: list[str], where: str) -> None:
+    """Duplicates must be found on the raw header: pandas silently renames them to ``x.1``."""
+    counts = Counter(names)
+    duplicated = [name for name, count in counts.items() if count > 1]
+    if duplicated:
+        shown = ", ".join(f"'{name}' ({counts[name]}x)" for name in duplicated)
+        raise KinsynthError(f"{where}: duplicate column names {shown}, expected unique names")
+
+
+def _read_frame(file: Path, names: list[str], where: str) -> pd.DataFrame:
+    """Parse with pandas, keeping the raw (stripped) names and rejecting ragged rows."""
+    with warnings.catch_warnings():
+        # index_col=False stops pandas from silently turning an extra leading field into an index;
+        # it then warns instead, which we promote to an error.
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            frame = pd.read_csv(file, encoding="utf-8-sig", index_col=False)
+        except pd.errors.ParserWarning:
+            raise KinsynthError(
+                f"{where}: some data rows have more fields than the header ({len(names)} names), "
+                "expected the same number of fields on every line"
+            ) from None
+        except pd.errors.ParserError as exc:
+            detail = " ".join(str(exc).split()).removeprefix("Error tokenizing data. C error: ")
+            raise KinsynthError(f"{where}: malformed CSV ({detail})") from None
+        except pd.errors.EmptyDataError:
+            raise KinsynthError(
+                f"{where}: file is empty, expected a header row and data rows"
+            ) from None
+    if len(frame) == 0:
+        raise KinsynthError(f"{where}: has a header but no data rows, expected at least one row")
+    if len(names) == frame.shape[1]:
+        frame.columns = names  # stripped raw names: "" stays "" instead of "Unnamed: 0"
+    return frame
+
+
+# ---------------------------------------------------------------------------- column selection
+
+
+def _detect_index_column(
+    frame: pd.DataFrame, target: str | None, requested: list[str] | None
+) -> str | None:
+    """Name of an index-like first column, or None.
+
+    A column the user asked for explicitly (as target or feature) is never treated as an index.
+    """
+    if frame.shape[1] < 2:
+        return None
+    first = frame.columns[0]
+    if first == target or (requested is not None and first in requested):
+        return None
+    if first == "" or _UNNAMED.fullmatch(first):
+        return first
+    values = frame[first]
+    if first.lower() in _INDEX_NAMES and pd.api.types.is_integer_dtype(values) and values.is_unique:
+        return first
+    return None
+
+
+def _choose_features(
+    available: list[str], target: str | None, requested: list[str] | None, where: str
+) -> list[str]:
+    """Validate target/feature names against the header and return the feature list."""
+    if target is not None and target not in available:
+        raise KinsynthError(
+            f"{where}: target column '{target}' not found; available columns: {_listing(available)}"
+        )
+    if requested is None:
+        chosen = [name for name in available if name != target]
+        if not chosen:
+            raise KinsynthError(
+                f"{where}: no feature columns besides target '{target}', expected at least one"
+            )
+        return chosen
+    unknown = [name for name in requested if name not in available]
+    if unknown:
+        raise KinsynthError(
+            f"{where}: unknown feature column(s) {_listing(unknown)}; available columns: "
+            f"{_listing(available)}"
+        )
+    repeated = sorted({name for name in requested if requested.count(name) > 1})
+    if repeated:
+        raise KinsynthError(f"{where}: feature(s) {_listing(repeated)} requested more than once")
+    if target is not None and target in requested:
+        raise KinsynthError(f"{where}: target '{target}' is also listed as a feature")
+    if not requested:
+        raise KinsynthError(f"{where}: empty feature list, expected at least one feature column")
+    return requested
+
+
+def _listing(names: Sequence[str]) -> str:
+    """Quote and join names, eliding long lists so the message stays one line."""
+    quoted = [f"'{name}'" for name in names[:_MAX_LISTED]]
+    more = len(names) - _MAX_LISTED
+    return ", ".join(quoted) + (f", ... ({more} more)" if more > 0 else "")
+
+
+# ------------------------------------------------------------------------------- value checks
+
+
+def _to_float(frame: pd.DataFrame, columns: list[str], where: str) -> pd.DataFrame:
+    """Convert the used columns to float64, naming the first non-numeric cell if any."""
+    converted = {}
+    for name in columns:
+        values = frame[name]
+        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            values = _coerce_numeric(values, name, frame.index, where)
+        converted[name] = values.to_numpy(dtype=np.float64)
+    return pd.DataFrame(converted, index=frame.index, columns=columns)
+
+
+def _coerce_numeric(values: pd.Series, name: str, index: pd.Index, where: str) -> pd.Series:
+    """Parse text cells as numbers (pandas leaves e.g. 'inf' as text when a column mixes)."""
+    if pd.api.types.is_bool_dtype(values):
+        bad = np.ones(len(values), dtype=bool)
+        numbers = values
+    else:
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = (numbers.isna() & values.notna()).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        label = (
+            ""
+            if index.equals(pd.RangeIndex(len(index)))
+            else f", index {index[row : row + 1].tolist()[0]!r}"
+        )
+        value = values.iloc[row : row + 1].tolist()[0]  # a plain Python value: clean repr
+        raise KinsynthError(
+            f"{where}: column '{name}' has non-numeric value {value!r} at data row "
+            f"{row + 1}{label} ({int(bad.sum())} bad value(s) in total), expected numbers"
+        )
+    return numbers
+
+
+def _check_finite(frame: pd.DataFrame, where: str) -> None:
+    """Reject NaN/empty and infinite cells, counting them per column."""
+    values = frame.to_numpy()
+    n_nan = np.isnan(values).sum(axis=0)
+    n_inf = np.isinf(values).sum(axis=0)
+    problems = []
+    for name, nan_count, inf_count in zip(frame.columns, n_nan, n_inf, strict=True):
+        if nan_count:
+            problems.append(f"'{name}' has {nan_count} NaN/empty")
+        if inf_count:
+            problems.append(f"'{name}' has {inf_count} infinite")
+    if problems:
+        raise KinsynthError(
+            f"{where}: column(s) with missing or infinite values: {'; '.join(problems)}; "
+            "expected finite numbers in every cell"
+        )
+
+
+def _drop_constant(
+    frame: pd.DataFrame, features: list[str], target: str | None, where: str
+) -> tuple[list[str], list[str]]:
+    """Drop single-valued feature columns (with a warning); a constant target is an error.
+
+    With a single row every column is trivially constant, so nothing is checked then (the
+    split step reports that case as "too few rows").
+    """
+    if len(frame) < 2:
+        return features, []
+    constant = frame.columns[(frame.nunique(axis=0) <= 1).to_numpy()].tolist()
+    if target is not None and target in constant:
+        value = float(frame[target].iloc[0])
+        raise KinsynthError(
+            f"{where}: target column '{target}' is constant (always {value!r}), "
+            "expected varying values"
+        )
+    dropped = [name for name in features if name in constant]
+    if not dropped:
+        return features, []
+    kept = [name for name in features if name not in constant]
+    if not kept:
+        raise KinsynthError(
+            f"{where}: every feature column is constant ({_listing(dropped)}), "
+            "expected at least one varying feature"
+        )
+    warnings.warn(
+        f"{where}: dropping constant feature column(s) {_listing(dropped)}",
+        UserWarning,
+        stacklevel=3,
+    )
+    return kept, dropped

@@ -1,0 +1,170 @@
+"""The evaluation callback: the same figures for every model, gradient-trained or not.
+
+At the end of fitting it samples from the model through the public API (so it never asks which
+model it holds), scores the samples against the held-out test split with
+``kinsynth.evaluate.metrics``,
+checks conditional designs with an oracle, and writes the run's contract files: ``metrics.json``,
+``synthetic.csv`` and ``figures/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytorch_lightning as pl
+
+from kinsynth.evaluate import figures, metrics
+from kinsynth.evaluate.oracles import make_oracle
+
+log = logging.getLogger(__name__)
+
+
+def _standardised_mse(train: pd.DataFrame, real: pd.DataFrame, recon: pd.DataFrame) -> float:
+    """Per-element reconstruction MSE in the training split's standardised space."""
+    scaler = metrics.Standardiser().fit(train[recon.columns])
+    diff = scaler.transform(real[recon.columns]) - scaler.transform(recon)
+    return float(np.mean(diff**2))
+
+
+class EvaluationCallback(pl.Callback):
+    """Scores a model on the test split at fit end (and every ``every_n_epochs`` if set)."""
+
+    def __init__(
+        self,
+        output_dir: str,
+        n_synthetic: int | None = None,
+        oracle: str = "auto",
+        baselines: bool = True,
+        every_n_epochs: int = 0,
+        n_conditional: int = 500,
+        figures: bool = True,
+        seed: int = 0,
+    ) -> None:
+        self.output_dir = Path(output_dir)
+        self.n_synthetic = n_synthetic
+        self.oracle = oracle
+        self.baselines = baselines
+        self.every_n_epochs = int(every_n_epochs)
+        self.n_conditional = int(n_conditional)
+        self.figures = figures
+        self.seed = int(seed)
+        self._fit_started = 0.0
+        self._fit_seconds = 0.0
+
+    # ---- hooks ------------------------------------------------------------------------------
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._fit_started = time.perf_counter()
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._fit_seconds = time.perf_counter() - self._fit_started
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        epoch = trainer.current_epoch + 1
+        if self.every_n_epochs > 0 and epoch % self.every_n_epochs == 0 and not trainer.should_stop:
+            dm = trainer.datamodule
+            synth = pl_module.sample(len(dm.test_frame), seed=self.seed)
+            figures_now = metrics.evaluate_samples(
+                dm.train_frame, dm.test_frame, synth, dm.features, dm.target, self.seed
+            )
+            pl_module.log_dict({f"eval/{k}": v for k, v in figures_now.items()}, batch_size=1)
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.is_global_zero:
+            return
+        results = self.evaluate(trainer.datamodule, pl_module)
+        results["fit_seconds"] = self._fit_seconds
+        results["epochs"] = trainer.current_epoch
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        (self.output_dir / "metrics.json").write_text(json.dumps(results, indent=2, sort_keys=True))
+        self._log_to_tensorboard(trainer, pl_module, results)
+
+    # ---- evaluation --------------------------------------------------------------------------
+    def evaluate(self, dm: Any, model: Any) -> dict[str, float]:
+        """Every figure for ``model`` on the test split of ``dm``; writes synthetic.csv and PNGs."""
+        train, test = dm.train_frame, dm.test_frame
+        n = int(self.n_synthetic or len(dm.table.frame))
+        synth = model.sample(n, seed=self.seed)
+        synth.index.name = None
+        synth.to_csv(self.output_dir / "synthetic.csv", index=True)
+
+        results: dict[str, float] = {"n_train": len(train), "n_test": len(test)}
+        results.update(
+            metrics.evaluate_samples(train, test, synth, dm.features, dm.target, self.seed)
+        )
+        recon = model.reconstruct(test)
+        results["recon_mse"] = _standardised_mse(train, test, recon)
+        results["kl"] = float(np.mean(model.kl(test)))
+        if model.conditional:
+            results.update(self._conditional(dm, model))
+        if self.baselines:
+            results.update(
+                metrics.reference_baselines(train, test, dm.features, dm.target, self.seed)
+            )
+        if self.figures:
+            self._figures(dm, synth)
+        return {k: (float(v) if v is not None else math.nan) for k, v in results.items()}
+
+    def _conditional(self, dm: Any, model: Any) -> dict[str, float]:
+        oracle, info = make_oracle(self.oracle, dm)
+        if oracle is None:
+            return {}
+
+        def generate(targets: np.ndarray) -> pd.DataFrame:
+            return model.sample(len(targets), target=targets, seed=self.seed)[dm.features]
+
+        figures_ = metrics.conditional_metrics(
+            generate,
+            oracle,
+            dm.train_frame[dm.target].to_numpy(),
+            dm.test_frame[dm.target].to_numpy(),
+            n=self.n_conditional,
+            seed=self.seed,
+        )
+        return {**figures_, **info}
+
+    def _figures(self, dm: Any, synth: pd.DataFrame) -> None:
+        folder = self.output_dir / "figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        columns = [c for c in synth.columns if c in dm.test_frame.columns]
+        real = dm.test_frame[columns].to_numpy()
+        fake = synth[columns].to_numpy()
+        fake = fake[np.isfinite(fake).all(axis=1)]
+        self._figure_objects = {
+            "pca_overlay": figures.pca_overlay(real, fake),
+            "explained_variance": figures.explained_variance(
+                {"real (test)": real, "synthetic": fake}
+            ),
+            "histograms": figures.column_histograms(dm.test_frame, synth, columns),
+        }
+
+    def _log_to_tensorboard(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, results: dict[str, float]
+    ) -> None:
+        """Figures and the HParams tab in TensorBoard; PNG copies in the run's figures/ folder."""
+        tensorboard = next(
+            (lg for lg in trainer.loggers if isinstance(lg, pl.loggers.TensorBoardLogger)), None
+        )
+        for name, fig in getattr(self, "_figure_objects", {}).items():
+            if tensorboard is not None:
+                tensorboard.experiment.add_figure(f"evaluation/{name}", fig, close=False)
+            figures.save(fig, str(self.output_dir / "figures" / f"{name}.png"))
+        self._figure_objects = {}
+        finite = {k: v for k, v in results.items() if math.isfinite(v)}
+        for lg in trainer.loggers:
+            hparams = {k: v for k, v in dict(pl_module.hparams).items() if k != "feature_columns"}
+            lg.log_hyperparams(
+                hparams,
+                metrics={f"final/{k}": v for k, v in finite.items()}
+                if isinstance(lg, pl.loggers.TensorBoardLogger)
+                else None,
+            )
+            if not isinstance(lg, pl.loggers.TensorBoardLogger):
+                lg.log_metrics({f"final/{k}": v for k, v in finite.items()})
+            lg.save()

@@ -1,0 +1,120 @@
+"""Every figure kinsynth draws, in one place: the run's TensorBoard figures and the report's PNGs.
+
+Colours follow the thesis's Figure 4 (real rows black, synthetic rows cyan) so readers can set our
+figures beside the published ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
+
+REAL_COLOUR = "black"
+SYNTH_COLOUR = "cyan"
+
+
+def _standardise(real: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+    mean, std = real.mean(axis=0), real.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return [(a - mean) / std for a in (real, *others)]
+
+
+def pca_overlay(
+    real: np.ndarray, synth: np.ndarray, title: str = "", ax: plt.Axes | None = None
+) -> Figure:
+    """Both sets projected on the first two principal axes of the standardised real rows."""
+    real_z, synth_z = _standardise(np.asarray(real, float), np.asarray(synth, float))
+    pca = PCA(n_components=2).fit(real_z)
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 4.5))
+    r, s = pca.transform(real_z), pca.transform(synth_z)
+    ax.scatter(r[:, 0], r[:, 1], s=4, c=REAL_COLOUR, alpha=0.5, label="real", linewidths=0)
+    ax.scatter(s[:, 0], s[:, 1], s=4, c=SYNTH_COLOUR, alpha=0.5, label="synthetic", linewidths=0)
+    ax.set_xlabel("PC1")
+    ax.set_ylabel("PC2")
+    ax.set_title(title or "PCA of real and synthetic rows")
+    ax.legend(markerscale=3, loc="upper right")
+    return fig
+
+
+def explained_variance(
+    sets: Mapping[str, np.ndarray], title: str = "", ax: plt.Axes | None = None
+) -> Figure:
+    """Cumulative explained variance against the number of components, one line per set."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 4))
+    reference = next(iter(sets.values()))
+    for name, values in sets.items():
+        z = _standardise(np.asarray(reference, float), np.asarray(values, float))[1]
+        ratio = PCA().fit(z).explained_variance_ratio_
+        ax.plot(np.arange(1, len(ratio) + 1), np.cumsum(ratio), marker="o", ms=3, label=name)
+    ax.axhline(0.9, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("number of components")
+    ax.set_ylabel("cumulative explained variance")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title or "Explained variance")
+    ax.legend()
+    return fig
+
+
+def column_histograms(real: pd.DataFrame, synth: pd.DataFrame, columns: Sequence[str]) -> Figure:
+    """Per-column histograms of real and synthetic rows on shared bins."""
+    n = len(columns)
+    ncols = min(5, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3 * ncols, 2.2 * nrows), squeeze=False)
+    for ax, column in zip(axes.flat, columns, strict=False):
+        values = np.concatenate([real[column].to_numpy(), synth[column].to_numpy()])
+        bins = np.linspace(np.nanmin(values), np.nanmax(values), 31)
+        ax.hist(real[column], bins=bins, color=REAL_COLOUR, alpha=0.5, density=True, label="real")
+        ax.hist(
+            synth[column], bins=bins, color=SYNTH_COLOUR, alpha=0.6, density=True, label="synthetic"
+        )
+        ax.set_title(column, fontsize=8)
+        ax.tick_params(labelsize=6)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def metric_against_latent(
+    table: pd.DataFrame, metric: str, reference: pd.DataFrame | None = None, log_scale: bool = True
+) -> Figure:
+    """One line per model of ``metric`` against latent size (thesis Figure 3); dashed = published.
+
+    ``table`` has columns model, latent_dim and the metric; ``reference`` the same for the thesis.
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for model, rows in table.groupby("model"):
+        rows = rows.sort_values("latent_dim")
+        ax.plot(rows["latent_dim"], rows[metric], marker="o", label=f"{model} (ours)")
+    if reference is not None and metric in reference:
+        for model, rows in reference.dropna(subset=[metric]).groupby("model"):
+            rows = rows.sort_values("latent_dim")
+            ax.plot(
+                rows["latent_dim"], rows[metric], ls="--", marker="x", label=f"{model} (thesis)"
+            )
+    if log_scale and (table[metric] > 0).all():
+        ax.set_yscale("log")
+    ax.set_xlabel("latent size")
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric} against latent size")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def save(fig: Figure, path: str) -> None:
+    """Write a PNG and release the figure (figures pile up in long sweeps otherwise)."""
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)

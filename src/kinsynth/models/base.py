@@ -1,0 +1,263 @@
+"""The small API every kinsynth model speaks, in original units.
+
+Callbacks, the report and ``generate.py`` only ever call ``sample``, ``reconstruct``, ``encode`` and
+``kl``; a model supplies the same four operations on scaled tensors. Keeping the fitted transform
+and
+a bank of training targets inside the module (and its checkpoint) is what lets a checkpoint alone
+produce designs in the units a metabolic engineer reads.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytorch_lightning as pl
+import torch
+
+from kinsynth.errors import KinsynthError
+from kinsynth.models.elbo import kl_to_standard_normal
+
+TargetRequest = float | int | tuple[float, float] | str | Sequence[float] | np.ndarray | None
+_TARGET_BANK_SIZE = 4096
+
+
+def parse_target(request: TargetRequest) -> float | tuple[float, float] | np.ndarray | None:
+    """Turn a user's target request into a number, a (lo, hi) range, or per-row values.
+
+    Strings come from the command line: ``"1.4"`` or ``"1.2:1.5"`` (a range drawn uniformly).
+    """
+    if request is None or isinstance(request, (float, int, np.floating, np.integer)):
+        return None if request is None else float(request)
+    if isinstance(request, str):
+        parts = request.split(":")
+        try:
+            values = [float(p) for p in parts]
+        except ValueError:
+            raise KinsynthError(
+                f"target={request!r}: expected a number like 1.4 or a range like 1.2:1.5"
+            ) from None
+        if len(values) == 1:
+            return values[0]
+        if len(values) == 2 and values[0] <= values[1]:
+            return (values[0], values[1])
+        raise KinsynthError(f"target={request!r}: expected a number or a range lo:hi with lo <= hi")
+    if isinstance(request, tuple) and len(request) == 2:
+        lo, hi = float(request[0]), float(request[1])
+        if lo > hi:
+            raise KinsynthError(f"target range {request!r}: expected lo <= hi")
+        return (lo, hi)
+    return np.asarray(request, dtype=np.float64).reshape(-1)
+
+
+class GenerativeModule(pl.LightningModule):
+    """Base of every model: column bookkeeping, unit conversion, and the public API.
+
+    ``conditional`` models learn p(features | target); unconditional ``joint`` models learn the
+    features and the target together (so their samples carry a target); otherwise only features.
+    """
+
+    def __init__(
+        self,
+        feature_columns: Sequence[str],
+        target: str | None,
+        latent_dim: int,
+        conditional: bool,
+        joint: bool,
+    ) -> None:
+        super().__init__()
+        if conditional and target is None:
+            raise KinsynthError(
+                "model.conditional=true needs a target column (data.target is null)"
+            )
+        self.features = list(feature_columns)
+        self.target = target
+        self.latent_dim = int(latent_dim)
+        self.conditional = bool(conditional)
+        self.joint = bool(joint) and not self.conditional and target is not None
+        if self.latent_dim < 1:
+            raise KinsynthError(f"latent_dim={latent_dim}: expected a positive integer")
+        self.transform: Any = None
+        self.register_buffer("target_bank", torch.zeros(0, dtype=torch.float64))
+
+    # ---- column bookkeeping -------------------------------------------------------------------
+    @property
+    def data_columns(self) -> list[str]:
+        """Columns the model generates."""
+        return self.features + [self.target] if self.joint else list(self.features)
+
+    @property
+    def condition_columns(self) -> list[str]:
+        return [self.target] if self.conditional else []
+
+    def split_batch(
+        self, x: torch.Tensor, y: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Map a DataModule batch (features, target) to (generated data, condition)."""
+        if self.joint:
+            return torch.cat([x, y], dim=1), None
+        return x, (y if self.conditional else None)
+
+    def attach_data(self, transform: Any, train_targets: np.ndarray | None) -> None:
+        """Keep the fitted transform and a bank of training targets for unit-aware sampling."""
+        self.transform = transform
+        if train_targets is not None and len(train_targets):
+            values = np.sort(np.asarray(train_targets, dtype=np.float64).reshape(-1))
+            if len(values) > _TARGET_BANK_SIZE:
+                values = values[
+                    np.linspace(0, len(values) - 1, _TARGET_BANK_SIZE).round().astype(int)
+                ]
+            self.target_bank = torch.as_tensor(values, device=self.target_bank.device)
+
+    # ---- checkpoint: the transform travels with the weights -----------------------------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["kinsynth"] = {
+            "class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "transform": pickle.dumps(self.transform),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        extra = checkpoint.get("kinsynth", {})
+        if "transform" in extra:
+            self.transform = pickle.loads(extra["transform"])
+        bank = checkpoint.get("state_dict", {}).get("target_bank")
+        if bank is not None:
+            self.target_bank = bank.clone()
+
+    # ---- what a model implements on scaled tensors ---------------------------------------------
+    def sample_scaled(
+        self, n: int, condition: torch.Tensor | None, generator: torch.Generator
+    ) -> torch.Tensor:
+        raise NotImplementedError
+
+    def encode_scaled(
+        self, data: torch.Tensor, condition: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def reconstruct_scaled(
+        self, data: torch.Tensor, condition: torch.Tensor | None
+    ) -> torch.Tensor:
+        raise NotImplementedError
+
+    def kl_scaled(self, data: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        """Per-row KL(q(z|x) || p(z)); diagonal posteriors use the closed form."""
+        mu, log_var = self.encode_scaled(data, condition)
+        return kl_to_standard_normal(mu, log_var).sum(dim=1)
+
+    # ---- the public API, original units ---------------------------------------------------------
+    def _require_transform(self) -> None:
+        if self.transform is None:
+            raise KinsynthError(
+                "model has no fitted data transform: train it or load it from a run"
+            )
+
+    def _scale(self, values: np.ndarray, columns: Sequence[str]) -> torch.Tensor:
+        scaled = self.transform.transform(
+            np.asarray(values, dtype=np.float64), columns=list(columns)
+        )
+        return torch.as_tensor(scaled, dtype=torch.float32, device=self.device)
+
+    def _unscale(self, values: torch.Tensor, columns: Sequence[str]) -> np.ndarray:
+        return self.transform.inverse_transform(
+            values.detach().cpu().numpy(), columns=list(columns)
+        )
+
+    def resolve_targets(
+        self, n: int, target: TargetRequest, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Per-row targets for conditional sampling: drawn from training targets when absent."""
+        request = parse_target(target)
+        if request is None:
+            if self.target_bank.numel() == 0:
+                raise KinsynthError("model has no training targets to draw from: pass target=")
+            bank = self.target_bank.cpu().numpy()
+            return bank[rng.integers(0, len(bank), size=n)]
+        if isinstance(request, float):
+            return np.full(n, request)
+        if isinstance(request, tuple):
+            return rng.uniform(request[0], request[1], size=n)
+        if len(request) != n:
+            raise KinsynthError(f"target: got {len(request)} values for n={n} rows")
+        return request
+
+    @torch.no_grad()
+    def sample(self, n: int, target: TargetRequest = None, seed: int | None = None) -> pd.DataFrame:
+        """Draw ``n`` new rows in original units (features, plus the target where there is one).
+
+        ``target`` (conditional models only): a number, a ``(lo, hi)`` range or ``"lo:hi"`` string
+        drawn uniformly, per-row values, or None to draw from the training targets.
+        """
+        self._require_transform()
+        if target is not None and not self.conditional:
+            raise KinsynthError(
+                "target= was given but this model is unconditional: train a conditional model "
+                "(model=cvae or model=bcvae) to generate designs for a requested flux"
+            )
+        rng = np.random.default_rng(seed)
+        generator = torch.Generator(device=self.device)
+        generator.manual_seed(int(rng.integers(0, 2**62)))
+        was_training = self.training
+        self.eval()
+        try:
+            condition, targets = None, None
+            if self.conditional:
+                targets = self.resolve_targets(n, target, rng)
+                condition = self._scale(targets[:, None], self.condition_columns)
+            scaled = self.sample_scaled(n, condition, generator)
+        finally:
+            self.train(was_training)
+        frame = pd.DataFrame(self._unscale(scaled, self.data_columns), columns=self.data_columns)
+        if targets is not None:
+            frame[self.target] = targets
+        return frame
+
+    def _inputs(
+        self, frame: pd.DataFrame, target: TargetRequest
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        missing = [c for c in self.data_columns if c not in frame.columns]
+        if missing:
+            raise KinsynthError(f"input table lacks the model's column(s) {missing}")
+        data = self._scale(frame[self.data_columns].to_numpy(), self.data_columns)
+        if not self.conditional:
+            return data, None
+        if target is None:
+            if self.target not in frame.columns:
+                raise KinsynthError(f"conditional model needs column {self.target!r} or target=")
+            values = frame[self.target].to_numpy(dtype=np.float64)
+        else:
+            values = self.resolve_targets(len(frame), target, np.random.default_rng(0))
+        return data, self._scale(values[:, None], self.condition_columns)
+
+    @torch.no_grad()
+    def reconstruct(self, frame: pd.DataFrame, target: TargetRequest = None) -> pd.DataFrame:
+        """Encode rows and decode their posterior mean, in original units."""
+        self._require_transform()
+        self.eval()
+        data, condition = self._inputs(frame, target)
+        recon = self.reconstruct_scaled(data, condition)
+        return pd.DataFrame(
+            self._unscale(recon, self.data_columns), columns=self.data_columns, index=frame.index
+        )
+
+    @torch.no_grad()
+    def encode(
+        self, frame: pd.DataFrame, target: TargetRequest = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and log-variance of the latent code for each row."""
+        self._require_transform()
+        self.eval()
+        data, condition = self._inputs(frame, target)
+        mu, log_var = self.encode_scaled(data, condition)
+        return mu.cpu().numpy(), log_var.cpu().numpy()
+
+    @torch.no_grad()
+    def kl(self, frame: pd.DataFrame, target: TargetRequest = None) -> np.ndarray:
+        """Per-row KL(q(z|x) || N(0, I)) in nats."""
+        self._require_transform()
+        self.eval()
+        data, condition = self._inputs(frame, target)
+        return self.kl_scaled(data, condition).cpu().numpy()

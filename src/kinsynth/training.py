@@ -1,0 +1,124 @@
+"""One training run, from a composed config to a run directory.
+
+The entry point (``train.py``) only hands over the config and its Hydra output directory; this
+module holds no Hydra globals, so tests and notebooks call ``run_training`` directly.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pytorch_lightning as pl
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from kinsynth.errors import KinsynthError
+from kinsynth.models import GenerativeModule, LatentVariableModel
+
+log = logging.getLogger(__name__)
+
+
+def _interactive() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("CI")
+
+
+def build_model(cfg: DictConfig, features: list[str], target: str | None) -> GenerativeModule:
+    """Instantiate ``cfg.model``; network-only keys set by an experiment are dropped for PPCA.
+
+    An experiment such as ``thesis`` sets network options (hidden sizes, likelihood) for every model
+    in a sweep; a model without a network ignores exactly those keys and rejects other unknown keys.
+    """
+    model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
+    assert isinstance(model_cfg, dict)
+    target_path = model_cfg.get("_target_")
+    if not target_path:
+        raise KinsynthError("model: config has no _target_ (choose model=vae|cvae|bcvae|ppca)")
+    cls = hydra.utils.get_class(target_path)
+    accepted = set(inspect.signature(cls.__init__).parameters)
+    network_keys = set(inspect.signature(LatentVariableModel.__init__).parameters)
+    for key in list(model_cfg):
+        if key == "_target_" or key in accepted:
+            continue
+        if key in network_keys:
+            log.info("model.%s does not apply to %s; ignored", key, cls.__name__)
+            del model_cfg[key]
+        else:
+            raise KinsynthError(f"model.{key}: unknown option for {cls.__name__}")
+    optimizer = hydra.utils.instantiate(cfg.optimizer) if "optimizer" in accepted else None
+    kwargs: dict[str, Any] = {"feature_columns": features, "target": target}
+    if optimizer is not None:
+        kwargs["optimizer"] = optimizer
+    model_cfg.pop("_target_")
+    return cls(**model_cfg, **kwargs)
+
+
+def _instantiate_group(group: DictConfig | None) -> list[Any]:
+    if not group:
+        return []
+    return [hydra.utils.instantiate(c) for c in group.values() if c is not None and "_target_" in c]
+
+
+def _resume_checkpoint(resume: str | None, output_dir: Path) -> str | None:
+    """Explicit path to the resumed run's last.ckpt (Lightning's ``"last"`` silently restarts)."""
+    if not resume:
+        return None
+    checkpoint = Path(resume) / "checkpoints" / "last.ckpt"
+    if not checkpoint.is_file():
+        raise KinsynthError(
+            f"resume={resume}: expected {checkpoint} from an earlier run, not found"
+        )
+    if Path(resume).resolve() != output_dir.resolve():
+        raise KinsynthError(f"resume={resume}: the run directory must be the resumed run's own")
+    return str(checkpoint)
+
+
+def run_training(cfg: DictConfig, output_dir: str | Path) -> dict[str, float]:
+    """Train, evaluate and write metrics.json, synthetic.csv and checkpoints into ``output_dir``."""
+    output_dir = Path(output_dir)
+    torch.set_num_threads(int(cfg.get("threads") or 1))
+    pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    checkpoint = _resume_checkpoint(cfg.get("resume"), output_dir)
+
+    progress = cfg.get("progress_bar", "auto")
+    show_progress = _interactive() if progress == "auto" else bool(progress)
+    callbacks = _instantiate_group(cfg.get("callbacks"))
+    if show_progress:
+        callbacks.append(pl.callbacks.RichProgressBar())
+    trainer: pl.Trainer = hydra.utils.instantiate(
+        cfg.trainer,
+        callbacks=callbacks,
+        logger=_instantiate_group(cfg.get("logger")) or False,
+        enable_progress_bar=show_progress,
+    )
+    data_device = cfg.data.get("device", "auto")
+    if data_device == "auto":
+        data_device = str(trainer.strategy.root_device)
+    datamodule = hydra.utils.instantiate(cfg.data, device=data_device, _convert_="all")
+    datamodule.setup("fit")
+    model = build_model(cfg, datamodule.features, datamodule.target)
+    train_targets = (
+        None if datamodule.target is None else datamodule.train_frame[datamodule.target].to_numpy()
+    )
+    model.attach_data(datamodule.transform, train_targets)
+
+    trainer.fit(model, datamodule=datamodule, ckpt_path=checkpoint)
+    metrics_path = output_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    return metrics
+
+
+def objective(metrics: dict[str, float], key: str) -> float:
+    """The figure a sweeper optimises; a missing key is an error naming the available ones."""
+    if key not in metrics:
+        raise KinsynthError(
+            f"optimized_metric={key!r}: not in metrics.json "
+            f"(available: {', '.join(sorted(metrics))})"
+        )
+    return float(metrics[key])

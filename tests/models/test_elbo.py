@@ -1,0 +1,56 @@
+import math
+
+import pytest
+import torch
+
+from kinsynth.models.elbo import (
+    elbo_loss,
+    kl_full_covariance,
+    kl_to_standard_normal,
+    kl_weight,
+    reconstruction_nll,
+)
+
+
+def test_kl_is_zero_at_the_prior_and_matches_closed_form():
+    mu = torch.zeros(4, 3)
+    assert torch.allclose(kl_to_standard_normal(mu, torch.zeros(4, 3)), torch.zeros(4, 3))
+    kl = kl_to_standard_normal(torch.tensor([[2.0]]), torch.tensor([[math.log(0.5)]]))
+    expected = 0.5 * (4.0 + 0.5 - 1.0 - math.log(0.5))
+    assert kl.item() == pytest.approx(expected)
+
+
+def test_full_covariance_kl_agrees_with_diagonal_case():
+    mean = torch.tensor([[1.0, -1.0], [0.0, 0.5]])
+    cov = torch.diag(torch.tensor([0.5, 2.0]))
+    diag = kl_to_standard_normal(mean, torch.log(torch.diagonal(cov)).expand_as(mean)).sum(1)
+    assert torch.allclose(kl_full_covariance(mean, cov), diag)
+
+
+def test_fixed_likelihood_is_summed_squared_error_and_learned_is_gaussian_nll():
+    x, mean = torch.tensor([[1.0, 2.0]]), torch.tensor([[0.0, 0.0]])
+    assert reconstruction_nll(x, mean).item() == pytest.approx(5.0)
+    nll = reconstruction_nll(x, mean, torch.zeros(2)).item()
+    assert nll == pytest.approx(0.5 * (5.0 + 2 * math.log(2 * math.pi)))
+
+
+def test_thesis_reduction_sums_squared_error_over_the_batch_but_averages_kl():
+    recon = torch.tensor([1.0, 3.0])
+    kl = torch.tensor([[0.5], [1.5]])
+    assert elbo_loss(recon, kl, 1.0, batch_reduction="thesis").loss.item() == pytest.approx(4 + 1)
+    assert elbo_loss(recon, kl, 1.0).loss.item() == pytest.approx(2 + 1)
+
+
+def test_free_bits_floor_the_penalised_kl_but_not_the_reported_one():
+    recon = torch.zeros(2)
+    kl = torch.full((2, 3), 0.01)
+    terms = elbo_loss(recon, kl, beta=1.0, free_bits=0.5)
+    assert terms.loss.item() == pytest.approx(1.5)
+    assert terms.kl.item() == pytest.approx(0.03)
+
+
+def test_warmup_grows_linearly_to_beta():
+    assert kl_weight(0.5, 0, 10) == pytest.approx(0.05)
+    assert kl_weight(0.5, 9, 10) == pytest.approx(0.5)
+    assert kl_weight(0.5, 50, 10) == pytest.approx(0.5)
+    assert kl_weight(0.5, 0, 0) == 0.5

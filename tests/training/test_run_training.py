@@ -1,0 +1,128 @@
+"""In-process training runs on a small table: every model config, the run contract, reliability."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from kinsynth.errors import KinsynthError
+from kinsynth.models import LatentVariableModel, NonFiniteLossError, load
+from kinsynth.training import run_training
+
+FAST = ("trainer.max_epochs=3", "callbacks.evaluation.figures=false")
+
+
+@pytest.mark.parametrize("model", ["vae", "cvae", "bcvae", "ppca", "cppca"])
+def test_every_model_config_trains_and_writes_the_run_contract(compose_train, tmp_path, model):
+    cfg = compose_train(f"model={model}", "latent_dim=3", *FAST)
+    metrics = run_training(cfg, tmp_path)
+    on_disk = json.loads((tmp_path / "metrics.json").read_text())
+    assert on_disk == pytest.approx(metrics, nan_ok=True)
+    for key in ("recon_mse", "kl", "fit_seconds", "wasserstein", "c2st_auc"):
+        assert np.isfinite(metrics[key]), key
+    assert metrics["kl"] >= 0 and metrics["recon_mse"] > 0
+    synth = pd.read_csv(tmp_path / "synthetic.csv", index_col=0)
+    assert len(synth) == 600
+    assert list(synth.columns) == [f"vmax_forward_Enz_{c}" for c in "ABCDE"] + ["Product_I"]
+    assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+    if model in ("cvae", "bcvae", "cppca"):
+        assert 0 <= metrics["hit_rate"] <= 1 and "oracle_r2" in metrics
+
+
+@pytest.mark.parametrize("model", ["ppca", "vae", "cvae"])
+def test_thesis_experiment_composes_and_trains(compose_train, tmp_path, model):
+    cfg = compose_train("experiment=thesis", f"model={model}", "latent_dim=3", *FAST)
+    assert cfg.data.transform == "none" and cfg.data.batch_size == 64
+    run_training(cfg, tmp_path)
+    synth = pd.read_csv(tmp_path / "synthetic.csv", index_col=0)
+    columns = [f"vmax_forward_Enz_{c}" for c in "ABCDE"]
+    assert list(synth.columns) == (columns + ["Product_I"] if model == "cvae" else columns)
+    if model != "ppca":
+        loaded = load(tmp_path)
+        assert loaded.hparams.hidden == [15] and loaded.output_relu
+        assert (synth[columns] >= 0).all().all()
+
+
+def test_same_seed_same_numbers(compose_train, tmp_path):
+    results = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        cfg = compose_train("model=cvae", *FAST, output_dir=out)
+        metrics = run_training(cfg, out)
+        metrics.pop("fit_seconds")
+        results.append((metrics, pd.read_csv(out / "synthetic.csv", index_col=0)))
+    assert results[0][0] == pytest.approx(results[1][0], nan_ok=True)
+    pd.testing.assert_frame_equal(results[0][1], results[1][1])
+
+
+def test_conditional_samples_move_with_the_requested_target(compose_train, tmp_path):
+    cfg = compose_train(
+        "model=cvae", "trainer.max_epochs=60", "latent_dim=2", "callbacks.evaluation.figures=false"
+    )
+    run_training(cfg, tmp_path)
+    model = load(tmp_path)
+    low = model.sample(3000, target=0.6, seed=0)
+    high = model.sample(3000, target=1.4, seed=0)
+    # the toy flux rises with Enz_A and Enz_B and falls with Enz_C
+    assert high["vmax_forward_Enz_A"].mean() > low["vmax_forward_Enz_A"].mean() + 0.1
+    assert high["vmax_forward_Enz_B"].mean() > low["vmax_forward_Enz_B"].mean() + 0.1
+    assert high["vmax_forward_Enz_C"].mean() < low["vmax_forward_Enz_C"].mean()
+
+
+def test_non_finite_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(
+    compose_train, tmp_path, monkeypatch
+):
+    original = LatentVariableModel.elbo
+
+    def diverging(self, *args, **kwargs):
+        terms = original(self, *args, **kwargs)
+        if self.current_epoch >= 2:
+            return type(terms)(loss=terms.loss * float("nan"), recon=terms.recon, kl=terms.kl)
+        return terms
+
+    monkeypatch.setattr(LatentVariableModel, "elbo", diverging)
+    cfg = compose_train("model=vae", "trainer.max_epochs=6")
+    with pytest.raises(NonFiniteLossError, match="epoch 2"):
+        run_training(cfg, tmp_path)
+    checkpoint = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert checkpoint["epoch"] == 1
+    assert all(
+        torch.isfinite(v).all() for v in checkpoint["state_dict"].values() if v.is_floating_point()
+    )
+
+
+def test_resume_continues_the_same_run_to_the_planned_last_epoch(compose_train, tmp_path):
+    run_training(compose_train("model=cvae", "trainer.max_epochs=3", *FAST[1:]), tmp_path)
+    first = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert first["epoch"] == 2
+    cfg = compose_train("model=cvae", "trainer.max_epochs=7", f"resume={tmp_path}", *FAST[1:])
+    metrics = run_training(cfg, tmp_path)
+    last = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert last["epoch"] == 6 and metrics["epochs"] == 7
+    assert last["global_step"] > first["global_step"]
+
+
+def test_resume_without_a_checkpoint_is_a_clear_error(compose_train, tmp_path):
+    cfg = compose_train("model=cvae", f"resume={tmp_path / 'nowhere'}")
+    with pytest.raises(KinsynthError, match="last.ckpt"):
+        run_training(cfg, tmp_path / "nowhere")
+
+
+def test_unknown_model_option_names_the_key(compose_train, tmp_path):
+    cfg = compose_train("model=ppca", "+model.widht=3")
+    with pytest.raises(KinsynthError, match="model.widht"):
+        run_training(cfg, tmp_path)
+
+
+def test_loaded_model_round_trips(compose_train, tmp_path: Path):
+    run_training(compose_train("model=cvae", *FAST), tmp_path)
+    model = load(tmp_path)
+    assert model.conditional and model.transform is not None
+    designs = model.sample(10, target=1.2, seed=0)
+    assert (designs["Product_I"] == 1.2).all() and designs.notna().all().all()

@@ -1,0 +1,21 @@
+"""Train a kinsynth model: ``python train.py model=cvae latent_dim=11`` (see README)."""
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+import kinsynth.config  # noqa: F401  (registers the config resolvers)
+from kinsynth.cli import guarded
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="train")
+@guarded
+def main(cfg: DictConfig) -> float | None:
+    from kinsynth.training import objective, run_training
+
+    metrics = run_training(cfg, HydraConfig.get().runtime.output_dir)
+    return objective(metrics, cfg.optimized_metric) if cfg.get("optimized_metric") else None
+
+
+if __name__ == "__main__":
+    main()
