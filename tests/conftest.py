@@ -64,6 +64,9 @@ def compose_train(tmp_path: Path, toy_csv: Path) -> Callable[..., object]:
 
 def run_cli(*args: str, cwd: Path = REPO_ROOT, check: bool = True) -> subprocess.CompletedProcess:
     """Run an entry point the way a user does, in a subprocess."""
+    script = args[0]
+    if script.endswith(".py") and not Path(script).is_absolute():
+        args = (str(REPO_ROOT / script), *args[1:])
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CI": "true", "HYDRA_FULL_ERROR": "0"}
     result = subprocess.run(
         [sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600

@@ -18,6 +18,7 @@ import hydra
 import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
+from threadpoolctl import threadpool_limits
 
 from kinsynth.errors import KinsynthError
 from kinsynth.models import GenerativeModule, LatentVariableModel
@@ -82,7 +83,10 @@ def _resume_checkpoint(resume: str | None, output_dir: Path) -> str | None:
 def run_training(cfg: DictConfig, output_dir: str | Path) -> dict[str, float]:
     """Train, evaluate and write metrics.json, synthetic.csv and checkpoints into ``output_dir``."""
     output_dir = Path(output_dir)
-    torch.set_num_threads(int(cfg.get("threads") or 1))
+    threads = int(cfg.get("threads") or 1)
+    torch.set_num_threads(threads)
+    # sklearn's gradient boosting (C2ST, utility) and BLAS obey this too: no oversubscribed sweeps
+    threadpool_limits(threads)
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     checkpoint = _resume_checkpoint(cfg.get("resume"), output_dir)
 

@@ -30,15 +30,27 @@ def _standardise(real: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 
 
 def pca_overlay(
-    real: np.ndarray, synth: np.ndarray, title: str = "", ax: plt.Axes | None = None
+    real: np.ndarray,
+    synth: np.ndarray,
+    title: str = "",
+    ax: plt.Axes | None = None,
+    max_points: int = 2000,
+    seed: int = 0,
 ) -> Figure:
-    """Both sets projected on the first two principal axes of the standardised real rows."""
+    """Both sets projected on the first two principal axes of the standardised real rows.
+
+    Each set is subsampled to the same number of points (at most ``max_points``) and the real rows
+    are drawn on top, so neither set hides the other by sheer numbers.
+    """
     real_z, synth_z = _standardise(np.asarray(real, float), np.asarray(synth, float))
     pca = PCA(n_components=2).fit(real_z)
+    rng = np.random.default_rng(seed)
+    n = min(len(real_z), len(synth_z), max_points)
+    r = pca.transform(real_z[rng.choice(len(real_z), n, replace=False)])
+    s = pca.transform(synth_z[rng.choice(len(synth_z), n, replace=False)])
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 4.5))
-    r, s = pca.transform(real_z), pca.transform(synth_z)
-    ax.scatter(r[:, 0], r[:, 1], s=4, c=REAL_COLOUR, alpha=0.5, label="real", linewidths=0)
-    ax.scatter(s[:, 0], s[:, 1], s=4, c=SYNTH_COLOUR, alpha=0.5, label="synthetic", linewidths=0)
+    ax.scatter(s[:, 0], s[:, 1], s=5, c=SYNTH_COLOUR, alpha=0.6, label="synthetic", linewidths=0)
+    ax.scatter(r[:, 0], r[:, 1], s=5, c=REAL_COLOUR, alpha=0.6, label="real", linewidths=0)
     ax.set_xlabel("PC1")
     ax.set_ylabel("PC2")
     ax.set_title(title or "PCA of real and synthetic rows")
@@ -110,6 +122,28 @@ def metric_against_latent(
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} against latent size")
     ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def pca_overlay_grid(
+    panels: Mapping[str, tuple[np.ndarray, np.ndarray]], ncols: int = 3, title: str = ""
+) -> Figure:
+    """One :func:`pca_overlay` panel per named (real, synthetic) pair (thesis Figure 4 as a grid).
+
+    Each panel projects on its own real rows' principal axes, exactly as the single-run figure
+    does, so a panel here is the same picture as that run's ``figures/pca_overlay.png``.
+    """
+    n = max(len(panels), 1)
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.5 * ncols, 4 * nrows), squeeze=False)
+    for ax, (name, (real, synth)) in zip(axes.flat, panels.items(), strict=False):
+        pca_overlay(real, synth, title=name, ax=ax)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 

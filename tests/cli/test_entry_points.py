@@ -1,0 +1,98 @@
+"""The entry points as a user runs them: train.py (single and multirun) and generate.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+FAST = [
+    "trainer.max_epochs=2",
+    "callbacks.evaluation.baselines=false",
+    "callbacks.evaluation.figures=false",
+    "callbacks.evaluation.n_conditional=50",
+]
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory: pytest.TempPathFactory, toy_csv: Path) -> dict[str, Path]:
+    """One conditional and one unconditional run, trained once for all generate.py tests."""
+    root = tmp_path_factory.mktemp("runs")
+    runs = {}
+    for model in ("cvae", "vae"):
+        out = root / model
+        run_cli("train.py", f"model={model}", f"data.path={toy_csv}", f"hydra.run.dir={out}", *FAST)
+        runs[model] = out
+    return runs
+
+
+def test_train_writes_its_own_run_directory(trained_runs: dict[str, Path]) -> None:
+    run = trained_runs["cvae"]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["recon_mse"] > 0 and metrics["fit_seconds"] > 0
+    assert (run / ".hydra" / "config.yaml").is_file()
+    assert len(pd.read_csv(run / "synthetic.csv", index_col=0)) == 600
+
+
+@pytest.mark.parametrize("target,check", [
+    ("1.4", lambda t: (t == 1.4).all()),
+    ("1.2:1.5", lambda t: t.between(1.2, 1.5).all() and t.nunique() > 10),
+    (None, lambda t: t.nunique() > 10),
+])
+def test_generate_for_a_number_a_range_or_the_training_targets(
+    trained_runs: dict[str, Path], tmp_path: Path, target: str | None, check
+) -> None:
+    out = tmp_path / "designs.csv"
+    args = ["generate.py", f"run={trained_runs['cvae']}", "n=200", f"out={out}"]
+    if target is not None:
+        args.append(f"target={target}")
+    result = run_cli(*args, cwd=tmp_path)
+    designs = pd.read_csv(out, index_col=0)
+    assert len(designs) == 200 and "wrote 200 designs" in result.stdout
+    assert list(designs.columns)[:5] == [f"vmax_forward_Enz_{c}" for c in "ABCDE"]
+    assert check(designs["Product_I"])
+    assert (designs.drop(columns="Product_I") > 0).all().all()
+
+
+def test_generate_from_a_checkpoint_file_and_unconditional_model(
+    trained_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    checkpoint = trained_runs["vae"] / "checkpoints" / "last.ckpt"
+    out = tmp_path / "joint.csv"
+    run_cli("generate.py", f"run={checkpoint}", "n=50", f"out={out}", cwd=tmp_path)
+    assert pd.read_csv(out, index_col=0).shape == (50, 6)
+
+
+def test_target_for_an_unconditional_model_is_a_one_line_error(
+    trained_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "never.csv"
+    result = run_cli("generate.py", f"run={trained_runs['vae']}", "target=1.4", f"out={out}",
+                     cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: target= was given")
+    assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_bad_data_path_is_a_one_line_error_and_leaves_no_output(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.csv"
+    result = run_cli("train.py", f"data.path={missing}", f"hydra.run.dir={tmp_path / 'run'}",
+                     check=False)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and str(missing) in last
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run" / "metrics.json").exists()
+
+
+def test_multirun_goes_on_when_one_job_fails(toy_csv: Path, tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    result = run_cli("train.py", "-m", "model=ppca", "latent_dim=2,9", f"data.path={toy_csv}",
+                     f"hydra.sweep.dir={sweep}", *FAST)
+    assert result.returncode == 0
+    assert json.loads((sweep / "0" / "metrics.json").read_text())["recon_mse"] > 0
+    assert "latent_dim=9" in (sweep / "1" / "error.txt").read_text()
+    assert not (sweep / "1" / "metrics.json").exists()
