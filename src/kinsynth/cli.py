@@ -30,6 +30,11 @@ def _multirun_output_dir() -> Path | None:
     return Path(config.runtime.output_dir)
 
 
+def in_multirun() -> bool:
+    """True inside a Hydra multirun job (no progress bars there: many jobs share one terminal)."""
+    return _multirun_output_dir() is not None
+
+
 def guarded(task: F) -> F:
     """Wrap a Hydra task function.
 

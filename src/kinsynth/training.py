@@ -20,6 +20,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
+from kinsynth.cli import in_multirun
 from kinsynth.errors import KinsynthError
 from kinsynth.models import GenerativeModule, LatentVariableModel
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def _interactive() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("CI")
+    return sys.stdout.isatty() and not os.environ.get("CI") and not in_multirun()
 
 
 def build_model(cfg: DictConfig, features: list[str], target: str | None) -> GenerativeModule:

@@ -126,3 +126,18 @@ def test_loaded_model_round_trips(compose_train, tmp_path: Path):
     assert model.conditional and model.transform is not None
     designs = model.sample(10, target=1.2, seed=0)
     assert (designs["Product_I"] == 1.2).all() and designs.notna().all().all()
+
+
+def test_tensorboard_gets_scalars_hparams_and_figures(compose_train, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run_training(compose_train("model=cvae", "trainer.max_epochs=3"), tmp_path)
+    events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"images": 0}).Reload()
+    tags = events.Tags()
+    assert {"train/loss", "train/recon", "train/kl", "train/beta", "val/loss"} <= set(tags["scalars"])
+    assert {"evaluation/pca_overlay", "evaluation/explained_variance",
+            "evaluation/histograms"} <= set(tags["images"])
+    assert len(events.Scalars("train/loss")) == 3
+    assert any(t.startswith("final/") for t in tags["scalars"])
+    for name in ("pca_overlay", "explained_variance", "histograms"):
+        assert (tmp_path / "figures" / f"{name}.png").is_file()

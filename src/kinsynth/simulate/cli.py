@@ -1,0 +1,69 @@
+"""Logic behind scripts/simulate.py (the script itself only wires Hydra to :func:`run`)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kinsynth.simulate.dataset import merge_shards, simulate_dataset, write_dataset
+from kinsynth.simulate.errors import SimulationError
+
+KEYS = (
+    "n",
+    "seed",
+    "out",
+    "workers",
+    "shard",
+    "n_shards",
+    "model_file",
+    "ranges",
+    "flux",
+    "progress",
+    "merge",
+)
+
+
+def check_overrides(argv: Sequence[str]) -> None:
+    """Reject unknown ``key=value`` overrides with one line, before Hydra prints its long error."""
+    for arg in argv:
+        if arg.startswith("-") or "=" not in arg:
+            continue
+        key = arg.split("=", 1)[0].lstrip("+~")
+        if key == "model":
+            raise SimulationError("use model_file=PATH (model= selects a training config group)")
+        if not key.startswith("hydra") and key not in KEYS:
+            raise SimulationError(f"unknown key {key!r}; known keys: {', '.join(KEYS)}")
+
+
+def shard_path(out: str | Path, shard: int, n_shards: int) -> Path:
+    """``out`` itself for an unsharded run, else ``name.shard{k}of{n}.ext``."""
+    out = Path(out)
+    if n_shards == 1:
+        return out
+    return out.with_name(f"{out.stem}.shard{shard}of{n_shards}{out.suffix}")
+
+
+def run(cfg) -> str:
+    """Simulate (or merge) as ``cfg`` says, write the CSV, return the summary line."""
+    if cfg.merge:
+        frame = merge_shards(list(cfg.merge))
+        path = write_dataset(frame, cfg.out)
+        return f"merged {len(cfg.merge)} shard files: {len(frame)} rows -> {path}"
+    progress = sys.stderr.isatty() if cfg.progress is None else bool(cfg.progress)
+    result = simulate_dataset(
+        int(cfg.n),
+        seed=int(cfg.seed),
+        model=cfg.model_file,
+        ranges=cfg.ranges,
+        workers=cfg.workers,
+        progress=progress,
+        shard=int(cfg.shard),
+        n_shards=int(cfg.n_shards),
+        flux=cfg.flux,
+    )
+    path = write_dataset(result.frame, shard_path(cfg.out, int(cfg.shard), int(cfg.n_shards)))
+    return (
+        f"draws {result.n_draws}  valid {len(result.frame)}  failed {result.n_failed} "
+        f"({result.failure_rate:.1%})  {result.per_second:.0f} configurations/s -> {path}"
+    )
