@@ -214,3 +214,19 @@ def test_reference_split(reference_csv: Path) -> None:
     assert dm.train_x.shape[1] == 19 and dm.steps_per_epoch == 16
     back = dm.transform.inverse_transform(dm.val_x, dm.features)
     np.testing.assert_allclose(back, dm.val_frame[dm.features].to_numpy(), rtol=1e-3)
+
+
+def test_data_parallel_ranks_get_equal_disjoint_shares(kinetic_csv) -> None:
+    from types import SimpleNamespace
+
+    shares = []
+    for rank in range(3):
+        dm = KineticDataModule(path=str(kinetic_csv), batch_size=7, seed=4)
+        dm.setup()
+        dm.trainer = SimpleNamespace(world_size=3, global_rank=rank)
+        batches = next(iter(dm.train_dataloader()))
+        shares.append(torch.cat([x for x, _ in batches]))
+    n = len(dm.train_x)
+    assert all(len(s) == n // 3 for s in shares)
+    rows = {tuple(r.tolist()) for s in shares for r in s}
+    assert len(rows) == 3 * (n // 3)

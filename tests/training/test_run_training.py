@@ -134,10 +134,18 @@ def test_tensorboard_gets_scalars_hparams_and_figures(compose_train, tmp_path):
     run_training(compose_train("model=cvae", "trainer.max_epochs=3"), tmp_path)
     events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"images": 0}).Reload()
     tags = events.Tags()
-    assert {"train/loss", "train/recon", "train/kl", "train/beta", "val/loss"} <= set(tags["scalars"])
+    expected = {"train/loss", "train/recon", "train/kl", "train/beta", "val/loss"}
+    assert expected <= set(tags["scalars"])
     assert {"evaluation/pca_overlay", "evaluation/explained_variance",
             "evaluation/histograms"} <= set(tags["images"])
     assert len(events.Scalars("train/loss")) == 3
     assert any(t.startswith("final/") for t in tags["scalars"])
     for name in ("pca_overlay", "explained_variance", "histograms"):
         assert (tmp_path / "figures" / f"{name}.png").is_file()
+
+
+def test_csv_logger_records_epochs_and_final_metrics(compose_train, tmp_path):
+    run_training(compose_train("model=vae", "logger=csv", *FAST), tmp_path)
+    logged = pd.read_csv(tmp_path / "csv" / "metrics.csv")
+    assert logged["train/loss"].notna().sum() == 3
+    assert logged["final/recon_mse"].notna().sum() == 1

@@ -176,11 +176,26 @@ class KineticDataModule(pl.LightningDataModule):
         )
         self.epochs_served += 1
         order = torch.randperm(len(self.train_x), generator=generator).to(self.device)
+        order = self._this_rank(order)
         xs = torch.split(self.train_x[order], self.batch_size)
         if self.train_y is None:
             return [(x, None) for x in xs]
         ys = torch.split(self.train_y[order], self.batch_size)
         return list(zip(xs, ys, strict=True))
+
+    def _this_rank(self, order: torch.Tensor) -> torch.Tensor:
+        """Under data-parallel training each process takes an equal, disjoint share of the epoch.
+
+        Lightning only shards ``DataLoader``s; these batches are tensor slices, so sharding happens
+        here. Every rank gets the same number of rows (and so of steps: DDP would hang otherwise);
+        up to ``world_size - 1`` rows sit out each epoch, different ones every epoch.
+        """
+        trainer = getattr(self, "trainer", None)
+        world = int(getattr(trainer, "world_size", 1) or 1) if trainer is not None else 1
+        if world <= 1:
+            return order
+        rank = int(trainer.global_rank)
+        return order[: (len(order) // world) * world][rank::world]
 
     def _ensure_setup(self) -> None:
         """Let the module be used outside a Trainer without an explicit ``setup()`` call."""

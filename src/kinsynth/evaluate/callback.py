@@ -156,15 +156,12 @@ class EvaluationCallback(pl.Callback):
                 tensorboard.experiment.add_figure(f"evaluation/{name}", fig, close=False)
             figures.save(fig, str(self.output_dir / "figures" / f"{name}.png"))
         self._figure_objects = {}
-        finite = {k: v for k, v in results.items() if math.isfinite(v)}
+        finite = {f"final/{k}": v for k, v in results.items() if math.isfinite(v)}
+        hparams = {k: v for k, v in dict(pl_module.hparams).items() if k != "feature_columns"}
         for lg in trainer.loggers:
-            hparams = {k: v for k, v in dict(pl_module.hparams).items() if k != "feature_columns"}
-            lg.log_hyperparams(
-                hparams,
-                metrics={f"final/{k}": v for k, v in finite.items()}
-                if isinstance(lg, pl.loggers.TensorBoardLogger)
-                else None,
-            )
-            if not isinstance(lg, pl.loggers.TensorBoardLogger):
-                lg.log_metrics({f"final/{k}": v for k, v in finite.items()})
+            if isinstance(lg, pl.loggers.TensorBoardLogger):
+                lg.log_hyperparams(hparams, metrics=finite)
+            else:
+                lg.log_hyperparams(hparams)
+                lg.log_metrics(finite)
             lg.save()
