@@ -120,10 +120,11 @@ def run_training(cfg: DictConfig, output_dir: str | Path) -> dict[str, float]:
 
 
 def objective(metrics: dict[str, float], key: str) -> float:
-    """The figure a sweeper optimises; a missing key is an error naming the available ones."""
+    """The figure a sweeper optimises; NaN (a failed trial to Optuna) when the run lacks it."""
     if key not in metrics:
-        raise KinsynthError(
-            f"optimized_metric={key!r}: not in metrics.json "
-            f"(available: {', '.join(sorted(metrics))})"
+        log.warning(
+            "optimized_metric=%s is not in metrics.json (available: %s); returning NaN",
+            key, ", ".join(sorted(metrics)),
         )
+        return float("nan")
     return float(metrics[key])

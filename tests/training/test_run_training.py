@@ -149,3 +149,11 @@ def test_csv_logger_records_epochs_and_final_metrics(compose_train, tmp_path):
     logged = pd.read_csv(tmp_path / "csv" / "metrics.csv")
     assert logged["train/loss"].notna().sum() == 3
     assert logged["final/recon_mse"].notna().sum() == 1
+
+
+def test_objective_is_nan_with_a_warning_when_the_metric_is_absent(caplog):
+    from kinsynth.training import objective
+
+    assert objective({"c2st_auc": 0.6}, "c2st_auc") == 0.6
+    assert np.isnan(objective({"c2st_auc": 0.6}, "c2st_auc_joint"))
+    assert "c2st_auc_joint" in caplog.text and "available: c2st_auc" in caplog.text
