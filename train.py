@@ -14,7 +14,9 @@ def main(cfg: DictConfig) -> float | None:
     from kinsynth.training import objective, run_training
 
     metrics = run_training(cfg, HydraConfig.get().runtime.output_dir)
-    return objective(metrics, cfg.optimized_metric) if cfg.get("optimized_metric") else None
+    if not metrics or not cfg.get("optimized_metric"):
+        return None
+    return objective(metrics, cfg.optimized_metric)
 
 
 if __name__ == "__main__":

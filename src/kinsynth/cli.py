@@ -40,8 +40,8 @@ def guarded(task: F) -> F:
 
     A ``KinsynthError`` in a single run prints ``error: <message>`` and exits with status 1 (no
     traceback: the message already names the file, column or key). Inside a multirun any failure is
-    logged, written to the job's ``error.txt``, and the job returns NaN so the sweep (and an Optuna
-    study, which records it as a failed trial) goes on with the other jobs.
+    logged, written to the job's ``error.txt``, and the job returns None so the sweep goes on with
+    the other jobs (an Optuna study records a failed trial; a NaN would abort optuna 2.x studies).
     """
 
     @functools.wraps(task)
@@ -54,7 +54,7 @@ def guarded(task: F) -> F:
                 message = str(error) if isinstance(error, KinsynthError) else traceback.format_exc()
                 (job_dir / "error.txt").write_text(message + "\n")
                 log.error("job failed, the sweep goes on: %s", str(error).splitlines()[0])
-                return float("nan")
+                return None
             if isinstance(error, KinsynthError):
                 print(f"error: {error}", file=sys.stderr)
                 raise SystemExit(1) from None

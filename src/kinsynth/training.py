@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -114,17 +115,20 @@ def run_training(cfg: DictConfig, output_dir: str | Path) -> dict[str, float]:
     model.attach_data(datamodule.transform, train_targets)
 
     trainer.fit(model, datamodule=datamodule, ckpt_path=checkpoint)
+    if not trainer.is_global_zero:
+        return {}  # rank 0 evaluates and writes the run directory
     metrics_path = output_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
     return metrics
 
 
-def objective(metrics: dict[str, float], key: str) -> float:
-    """The figure a sweeper optimises; NaN (a failed trial to Optuna) when the run lacks it."""
-    if key not in metrics:
+def objective(metrics: dict[str, float], key: str) -> float | None:
+    """The figure a sweeper optimises; None (a failed trial to Optuna) when absent or not finite."""
+    value = float(metrics.get(key, math.nan))
+    if not math.isfinite(value):
         log.warning(
-            "optimized_metric=%s is not in metrics.json (available: %s); returning NaN",
-            key, ", ".join(sorted(metrics)),
+            "optimized_metric=%s is %s in metrics.json (available: %s); returning None",
+            key, "missing" if key not in metrics else value, ", ".join(sorted(metrics)),
         )
-        return float("nan")
-    return float(metrics[key])
+        return None
+    return value

@@ -26,6 +26,25 @@ from kinsynth.evaluate.oracles import make_oracle
 log = logging.getLogger(__name__)
 
 
+def _split_key(dm: Any, seed: int) -> tuple[int, int, int, str]:
+    """Identifies a data split by content, so figures that depend only on it can be reused."""
+    digest = [int(pd.util.hash_pandas_object(f, index=True).sum()) for f in (dm.train_frame,
+                                                                              dm.test_frame)]
+    return (*digest, seed, str(dm.target))
+
+
+_SPLIT_CACHE: dict[tuple[Any, ...], Any] = {}
+
+
+def _per_split(key: tuple[Any, ...], compute: Any) -> Any:
+    """Memoise per data split: a sweep's jobs in one worker process share baselines and oracle."""
+    if key not in _SPLIT_CACHE:
+        if len(_SPLIT_CACHE) > 16:
+            _SPLIT_CACHE.clear()
+        _SPLIT_CACHE[key] = compute()
+    return _SPLIT_CACHE[key]
+
+
 def _standardised_mse(train: pd.DataFrame, real: pd.DataFrame, recon: pd.DataFrame) -> float:
     """Per-element reconstruction MSE in the training split's standardised space."""
     scaler = metrics.Standardiser().fit(train[recon.columns])
@@ -76,6 +95,9 @@ class EvaluationCallback(pl.Callback):
             pl_module.log_dict({f"eval/{k}": v for k, v in figures_now.items()}, batch_size=1)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # the final weights are the ones evaluated: keep them as last.ckpt whatever the
+        # checkpoint interval (a collective call, so every rank makes it)
+        trainer.save_checkpoint(self.output_dir / "checkpoints" / "last.ckpt")
         if not trainer.is_global_zero:
             return
         results = self.evaluate(trainer.datamodule, pl_module)
@@ -104,15 +126,17 @@ class EvaluationCallback(pl.Callback):
         if model.conditional:
             results.update(self._conditional(dm, model))
         if self.baselines:
-            results.update(
-                metrics.reference_baselines(train, test, dm.features, dm.target, self.seed)
-            )
+            results.update(_per_split(
+                ("baselines", *_split_key(dm, self.seed)),
+                lambda: metrics.reference_baselines(train, test, dm.features, dm.target, self.seed),
+            ))
         if self.figures:
             self._figures(dm, synth)
         return {k: (float(v) if v is not None else math.nan) for k, v in results.items()}
 
     def _conditional(self, dm: Any, model: Any) -> dict[str, float]:
-        oracle, info = make_oracle(self.oracle, dm)
+        key = ("oracle", self.oracle, *_split_key(dm, self.seed))
+        oracle, info = _per_split(key, lambda: make_oracle(self.oracle, dm))
         if oracle is None:
             return {}
 

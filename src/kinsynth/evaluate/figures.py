@@ -84,12 +84,15 @@ def column_histograms(real: pd.DataFrame, synth: pd.DataFrame, columns: Sequence
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3 * ncols, 2.2 * nrows), squeeze=False)
     for ax, column in zip(axes.flat, columns, strict=False):
-        values = np.concatenate([real[column].to_numpy(), synth[column].to_numpy()])
-        bins = np.linspace(np.nanmin(values), np.nanmax(values), 31)
-        ax.hist(real[column], bins=bins, color=REAL_COLOUR, alpha=0.5, density=True, label="real")
-        ax.hist(
-            synth[column], bins=bins, color=SYNTH_COLOUR, alpha=0.6, density=True, label="synthetic"
-        )
+        sets = [f[column].to_numpy(dtype=float) for f in (real, synth)]
+        sets = [v[np.isfinite(v)] for v in sets]
+        values = np.concatenate(sets)
+        bins = np.linspace(values.min(), values.max(), 31)
+        # precomputed histograms drawn as steps: one artist per set instead of one per bar
+        for v, colour, label in zip(sets, (REAL_COLOUR, SYNTH_COLOUR), ("real", "synthetic"),
+                                    strict=True):
+            counts, _ = np.histogram(v, bins=bins, density=True)
+            ax.stairs(counts, bins, color=colour, fill=True, alpha=0.5, label=label)
         ax.set_title(column, fontsize=8)
         ax.tick_params(labelsize=6)
     for ax in list(axes.flat)[n:]:

@@ -12,18 +12,19 @@ from kinsynth.models.base import GenerativeModule
 
 
 def find_checkpoint(run: str | Path) -> Path:
-    """A run directory's best checkpoint (else last.ckpt), or the given .ckpt file itself."""
+    """A run directory's last.ckpt (the final model, which its metrics.json describes), else its
+    best-validation checkpoint, or the given .ckpt file itself."""
     path = Path(run)
     if path.is_file():
         return path
     if not path.is_dir():
         raise KinsynthError(f"run={run}: no such run directory or checkpoint file")
     checkpoints = path / "checkpoints"
-    best = sorted(p for p in checkpoints.glob("*.ckpt") if p.name != "last.ckpt")
-    if best:
-        return best[-1]
     if (checkpoints / "last.ckpt").is_file():
         return checkpoints / "last.ckpt"
+    best = sorted(checkpoints.glob("*.ckpt"))
+    if best:
+        return best[-1]
     raise KinsynthError(f"run={run}: expected a checkpoint in {checkpoints}, found none")
 
 
