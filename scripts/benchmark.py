@@ -1,0 +1,73 @@
+"""Performance benchmark: ``python scripts/benchmark.py [--quick] [--sweep]`` (docs/performance.md).
+
+Prints one table of side-by-side figures (our training vs a bare PyTorch loop, PPCA, sampling,
+simulator, memory) measured in one process; --sweep also times the thesis sweep end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="CI-sized run (about a minute)")
+    parser.add_argument("--data", default=None, help="CSV to train on (default: thesis data set)")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs of the full thesis run")
+    parser.add_argument("--timing-epochs", type=int, default=None, help="epochs per timed loop")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds (best kept)")
+    parser.add_argument("--rows", type=int, default=None, help="rows per sample() call")
+    parser.add_argument("--sweep", action="store_true", help="also time the thesis sweep")
+    parser.add_argument("--sweep-args", nargs="*", default=[], help="extra sweep overrides")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    args = parser.parse_args()
+
+    warnings.filterwarnings("ignore")
+    for name in ("pytorch_lightning", "lightning", "lightning_fabric", "kinsynth"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+    from kinsynth import benchmark
+
+    options = benchmark.QUICK if args.quick else benchmark.FULL
+    sizes = {
+        "epochs": args.epochs,
+        "timing_epochs": args.timing_epochs,
+        "repeats": args.repeats,
+        "sample_rows": args.rows,
+        "data": args.data,
+    }
+    options = replace(options, **{k: v for k, v in sizes.items() if v is not None})
+    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    report = benchmark.run(options, say)
+    if args.sweep:
+        say("thesis sweep (21 jobs, joblib, 2 workers) ...")
+        with tempfile.TemporaryDirectory(prefix="kinsynth-sweep-") as tmp:
+            seconds, jobs, failed = benchmark.time_thesis_sweep(
+                args.sweep_args, options.data, Path(tmp) / "sweep"
+            )
+        report.add(
+            "thesis sweep end to end (train.py -m, local_parallel)",
+            seconds,
+            "s",
+            f"{jobs} jobs, {failed} failed; {' '.join(args.sweep_args)}".rstrip("; "),
+            target="<= 240",
+            passed=seconds <= 240,
+        )
+    print(f"# context: {report.context}")
+    print(report.table())
+    if args.json:
+        args.json.write_text(report.to_json())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
