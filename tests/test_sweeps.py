@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, run_cli
+from support import REPO_ROOT, run_cli
 
 TINY = (
     "trainer.max_epochs=2",

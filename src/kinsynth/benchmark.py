@@ -271,7 +271,7 @@ def bare_loop(
     """Seconds of a plain loop: same batches, same ELBO, same optimiser, no Lightning."""
     model, dm = prepared.model, prepared.datamodule
     optimizer = optimizer_factory(params=model.parameters())
-    beta, reduction = model.beta, model.batch_reduction
+    beta = model.beta
     model.train()
     torch.manual_seed(int(prepared.cfg.seed))
     start = _clock()
@@ -279,7 +279,7 @@ def bare_loop(
         weight = kl_weight(beta, epoch, model.warmup_epochs)
         for x, y in dm._next_epoch_batches():
             data, condition = model.split_batch(x, y)
-            loss = model.elbo(data, condition, weight, reduction).loss
+            loss = model.elbo(data, condition, weight).loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

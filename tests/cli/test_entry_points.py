@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import run_cli
+from support import run_cli
 
 FAST = [
     "trainer.max_epochs=2",

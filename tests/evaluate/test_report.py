@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import make_toy_table, run_cli
+from support import make_toy_table, run_cli
 
 from kinsynth.data import DEFAULT_DATA_PATH
 from kinsynth.errors import KinsynthError

@@ -34,11 +34,11 @@ def test_fixed_likelihood_is_summed_squared_error_and_learned_is_gaussian_nll():
     assert nll == pytest.approx(0.5 * (5.0 + 2 * math.log(2 * math.pi)))
 
 
-def test_thesis_reduction_sums_squared_error_over_the_batch_but_averages_kl():
+def test_loss_is_the_batch_mean_of_reconstruction_plus_beta_kl():
     recon = torch.tensor([1.0, 3.0])
     kl = torch.tensor([[0.5], [1.5]])
-    assert elbo_loss(recon, kl, 1.0, batch_reduction="thesis").loss.item() == pytest.approx(4 + 1)
     assert elbo_loss(recon, kl, 1.0).loss.item() == pytest.approx(2 + 1)
+    assert elbo_loss(recon, kl, 0.5).loss.item() == pytest.approx(2 + 0.5)
 
 
 def test_free_bits_floor_the_penalised_kl_but_not_the_reported_one():

@@ -1,0 +1,54 @@
+"""Helpers shared by the tests: paths, a small kinetic-like table, running entry points.
+
+A module of its own (not conftest.py) so test files can import it by a name no other folder uses.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_CSV = REPO_ROOT.parent / "shared" / "data" / "pathway_I_5000.csv"
+CONF_DIR = REPO_ROOT / "conf"
+
+# one thread per test process: the machine is small and shared
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def make_toy_table(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """Uniform fold changes and a saturating, multiplicative flux, like a small pathway."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.5, 2.0, size=(n, 5))
+    flux = x[:, 0] / (0.5 + x[:, 0]) * x[:, 1] ** 0.5 / (1.0 + 0.5 * x[:, 2])
+    flux *= np.exp(rng.normal(0, 0.03, size=n))
+    frame = pd.DataFrame(x, columns=[f"vmax_forward_Enz_{c}" for c in "ABCDE"])
+    frame["Product_I"] = flux / np.median(flux)
+    frame.index = np.arange(2, n + 2)
+    return frame
+
+
+def run_cli(*args: str, cwd: Path = REPO_ROOT, check: bool = True) -> subprocess.CompletedProcess:
+    """Run an entry point the way a user does, in a subprocess."""
+    script = args[0]
+    if script.endswith(".py") and not Path(script).is_absolute():
+        args = (str(REPO_ROOT / script), *args[1:])
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CI": "true", "HYDRA_FULL_ERROR": "0"}
+    result = subprocess.run(
+        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return result
+
+
+def needs_reference() -> pytest.MarkDecorator:
+    return pytest.mark.skipif(
+        not REFERENCE_CSV.is_file(), reason=f"reference data set {REFERENCE_CSV} is absent"
+    )
