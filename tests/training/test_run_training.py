@@ -164,3 +164,15 @@ def test_objective_is_none_with_a_warning_when_the_metric_is_absent(caplog):
     assert objective({"c2st_auc": 0.6, "x": float("nan")}, "x") is None
     assert objective({"c2st_auc": 0.6}, "c2st_auc_joint") is None
     assert "c2st_auc_joint" in caplog.text and "available: c2st_auc" in caplog.text
+
+
+def test_validation_frequency_does_not_change_the_trained_model(compose_train, tmp_path):
+    weights = []
+    for every in (1, 2):
+        out = tmp_path / f"val{every}"
+        cfg = compose_train("model=cvae", *FAST, f"trainer.check_val_every_n_epoch={every}",
+                            output_dir=out)
+        run_training(cfg, out)
+        weights.append(torch.load(out / "checkpoints" / "last.ckpt", weights_only=True))
+    for key, value in weights[0]["state_dict"].items():
+        assert torch.equal(value, weights[1]["state_dict"][key]), key
