@@ -5,14 +5,14 @@
 #
 # 1. PPCA, VAE and CVAE in the thesis setting (experiment=thesis: raw features, hidden 15, 400
 #    epochs, Adam 1e-4 / weight decay 1e-2) at latent sizes 3..15, seed 0;
-# 2. our beta-CVAE in its own default setting (quantile scaling, learned likelihood, 128x128,
-#    beta 0.5 with warm-up, 300 epochs) at the same latent sizes: the thesis setting is what
+# 2. our beta-CVAE in its own default setting (quantile scaling, learned likelihood, 256x256 SiLU,
+#    beta 0.6 with warm-up, 300 epochs) at the same latent sizes: the thesis setting is what
 #    collapses, so running bcvae in it would only repeat the collapse;
 # 3. scripts/report.py on both sweeps: report.md, report.csv and PNGs in the output folder.
 #
 # Environment: OUT (output folder, default outputs/thesis/<time>), N_JOBS (parallel jobs, default
 # 2), LATENTS (default 3,5,7,9,11,13,15), SEEDS (default 0; e.g. 0,1,2 for mean +- sd).
-# 28 jobs: about 7-8 minutes on an idle 2-core machine (18 min measured under load); docs/thesis.md.
+# 28 jobs: about 8 minutes on a 2-core machine (457 s measured); docs/thesis.md.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
