@@ -119,7 +119,21 @@ def run_training(cfg: DictConfig, output_dir: str | Path) -> dict[str, float]:
         return {}  # rank 0 evaluates and writes the run directory
     metrics_path = output_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    log.info("run directory %s", output_dir)
+    log.info("%s", summary_line(metrics))
     return metrics
+
+
+SUMMARY_KEYS = (
+    "recon_mse", "kl", "c2st_auc_joint", "c2st_auc", "std_ratio_min", "std_ratio_max",
+    "cond_spearman", "hit_rate", "fit_seconds",
+)
+
+
+def summary_line(metrics: dict[str, float]) -> str:
+    """The few figures a user reads first; metrics.json has them all."""
+    shown = [f"{k}={metrics[k]:.3g}" for k in SUMMARY_KEYS if k in metrics]
+    return "test split: " + ", ".join(shown) if shown else "no metrics written"
 
 
 def objective(metrics: dict[str, float], key: str) -> float | None:

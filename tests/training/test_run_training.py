@@ -176,3 +176,11 @@ def test_validation_frequency_does_not_change_the_trained_model(compose_train, t
         weights.append(torch.load(out / "checkpoints" / "last.ckpt", weights_only=True))
     for key, value in weights[0]["state_dict"].items():
         assert torch.equal(value, weights[1]["state_dict"][key]), key
+
+
+def test_summary_line_shows_the_headline_figures():
+    from kinsynth.training import summary_line
+
+    line = summary_line({"c2st_auc_joint": 0.5123, "hit_rate": 0.6, "mmd": 0.01})
+    assert line == "test split: c2st_auc_joint=0.512, hit_rate=0.6"
+    assert summary_line({}) == "no metrics written"
