@@ -96,3 +96,15 @@ def test_multirun_goes_on_when_one_job_fails(toy_csv: Path, tmp_path: Path) -> N
     assert json.loads((sweep / "0" / "metrics.json").read_text())["recon_mse"] > 0
     assert "latent_dim=9" in (sweep / "1" / "error.txt").read_text()
     assert not (sweep / "1" / "metrics.json").exists()
+
+
+def test_resume_from_the_command_line_keeps_the_original_config(toy_csv: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    run_cli("train.py", "model=cvae", f"data.path={toy_csv}", f"hydra.run.dir={run}", *FAST)
+    run_cli("train.py", "model=cvae", f"data.path={toy_csv}", f"resume={run}",
+            *FAST[1:], "trainer.max_epochs=4")
+    original = (run / ".hydra" / "config.yaml").read_text()
+    resumed = list((run / ".hydra").glob("resume-*/config.yaml"))
+    assert "max_epochs: 2" in original and len(resumed) == 1
+    assert "max_epochs: 4" in resumed[0].read_text()
+    assert json.loads((run / "metrics.json").read_text())["epochs"] == 4
