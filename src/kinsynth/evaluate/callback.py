@@ -76,6 +76,7 @@ class EvaluationCallback(pl.Callback):
         self.seed = int(seed)
         self._fit_started = 0.0
         self._fit_seconds = 0.0
+        self._figure_objects: dict[str, Any] = {}
 
     # ---- hooks ------------------------------------------------------------------------------
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -175,7 +176,7 @@ class EvaluationCallback(pl.Callback):
         tensorboard = next(
             (lg for lg in trainer.loggers if isinstance(lg, pl.loggers.TensorBoardLogger)), None
         )
-        for name, fig in getattr(self, "_figure_objects", {}).items():
+        for name, fig in self._figure_objects.items():
             if tensorboard is not None:
                 tensorboard.experiment.add_figure(f"evaluation/{name}", fig, close=False)
             figures.save(fig, str(self.output_dir / "figures" / f"{name}.png"))
