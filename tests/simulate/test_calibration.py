@@ -42,6 +42,9 @@ def test_correlation_signs_and_neutral_enzymes(sample):
     for column, sign in STRONGEST.items():
         assert np.sign(r[column]) == sign and abs(r[column]) > 0.1, column
     assert (r[NEUTRAL].abs() < 0.1).all(), r[NEUTRAL]
+    # the four named effects are the four strongest, as in the reference data
+    strongest = r.drop("Product_I").abs().sort_values(ascending=False).index[:4]
+    assert set(strongest) == set(STRONGEST), r.abs().sort_values(ascending=False).head(6)
 
 
 def test_flux_saturates_within_reference_like_range(sample):
