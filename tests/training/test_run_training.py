@@ -184,3 +184,13 @@ def test_summary_line_shows_the_headline_figures():
     line = summary_line({"c2st_auc_joint": 0.5123, "hit_rate": 0.6, "mmd": 0.01})
     assert line == "test split: c2st_auc_joint=0.512, hit_rate=0.6"
     assert summary_line({}) == "no metrics written"
+
+
+def test_best_experiments_compose_to_the_documented_settings(compose_train):
+    best = compose_train("experiment=best")
+    embedded = compose_train("experiment=best_embedded")
+    assert best.latent_dim == 18 and embedded.latent_dim == 11
+    for cfg in (best, embedded):
+        assert cfg.model.conditional and cfg.model.beta == 0.6
+        assert list(cfg.model.hidden) == [256, 256] and cfg.model.activation == "silu"
+        assert cfg.data.transform == "quantile" and cfg.trainer.max_epochs == 300
