@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from kinsynth.simulate.compile import compile_model
 from kinsynth.simulate.errors import SimulationError
 
 EMBEDDED_MODEL = "pathway_I.ant"
@@ -154,8 +155,6 @@ def load_model(
 
 def _check_ids(spec: ModelSpec) -> None:
     """Fail early, in the main process, on ids the model does not have."""
-    from kinsynth.simulate.runner import compile_model
-
     rr = compile_model(spec.sbml)
     parameters = set(rr.model.getGlobalParameterIds())
     missing = [p for p in spec.parameter_ids if p not in parameters]

@@ -16,6 +16,8 @@ from enum import IntEnum
 
 import numpy as np
 
+from kinsynth.simulate.compile import compile_model
+from kinsynth.simulate.errors import SimulationError
 from kinsynth.simulate.model import ModelSpec
 
 CHUNK = 256
@@ -29,14 +31,6 @@ class Outcome(IntEnum):
     no_steady_state = 1
     negative_concentration = 2
     unstable = 3
-
-
-def compile_model(sbml: str):
-    """A quiet RoadRunner for ``sbml`` (libroadrunner logs every failed solve otherwise)."""
-    import roadrunner
-
-    roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
-    return roadrunner.RoadRunner(sbml)
 
 
 class Simulator:
@@ -55,8 +49,6 @@ class Simulator:
         self.x0 = self.model.getFloatingSpeciesConcentrations().copy()
         reference_flux, outcome = self._solve(np.ones(len(self.ids)))
         if outcome is not Outcome.ok or not reference_flux > 0:
-            from kinsynth.simulate.errors import SimulationError
-
             raise SimulationError(
                 f"the reference configuration (all fold changes 1) has no stable steady state "
                 f"with positive flux through {spec.flux} ({outcome.name}, flux {reference_flux})"
