@@ -9,7 +9,6 @@ produce designs in the units a metabolic engineer reads.
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +17,7 @@ import pandas as pd
 import pytorch_lightning as pl
 import torch
 
+from kinsynth.checkpoint_format import SECTION, kinsynth_section, transform_from_checkpoint
 from kinsynth.errors import KinsynthError
 from kinsynth.models.elbo import kl_to_standard_normal
 
@@ -112,17 +112,16 @@ class GenerativeModule(pl.LightningModule):
                 ]
             self.target_bank = torch.as_tensor(values, device=self.target_bank.device)
 
-    # ---- checkpoint: the transform travels with the weights -----------------------------------
+    # ---- checkpoint: the transform travels with the weights, as plain data ---------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["kinsynth"] = {
-            "class": f"{type(self).__module__}.{type(self).__qualname__}",
-            "transform": pickle.dumps(self.transform),
-        }
+        from kinsynth.models.registry import registry_name
+
+        checkpoint[SECTION] = kinsynth_section(registry_name(self), self.transform)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        extra = checkpoint.get("kinsynth", {})
-        if "transform" in extra:
-            self.transform = pickle.loads(extra["transform"])
+        # every load path (kinsynth.load, generate.py, Lightning's resume) passes here: the
+        # transform is rebuilt from tensors and strings, an old pickled one is refused
+        self.transform = transform_from_checkpoint(checkpoint)
         bank = checkpoint.get("state_dict", {}).get("target_bank")
         if bank is not None:
             self.target_bank = bank.clone()
