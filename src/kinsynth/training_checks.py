@@ -11,26 +11,12 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig
 
 from kinsynth.checkpoint_format import read_checkpoint
-from kinsynth.errors import KinsynthError
+from kinsynth.limits import positive_int
 from kinsynth.random_state import RandomStateCheckpoint
 from kinsynth.resume import ApplyResumedSettings, check_resumed_config, compare, original_config
 from kinsynth.run_directory import is_finished
 
 log = logging.getLogger(__name__)
-
-
-def positive_int(key: str, value: Any, maximum: int | None = None) -> int:
-    """``value`` as an int in [1, maximum], else a one-line error naming ``key``."""
-    try:
-        number = int(value)
-        if isinstance(value, float) and number != value:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise KinsynthError(f"{key}={value!r}: expected a positive integer") from None
-    if number < 1 or (maximum is not None and number > maximum):
-        limit = f" at most {maximum}" if maximum is not None else ""
-        raise KinsynthError(f"{key}={value!r}: expected a positive integer{limit}")
-    return number
 
 
 def check_training_settings(cfg: DictConfig) -> None:

@@ -19,6 +19,7 @@ import torch
 
 from kinsynth.checkpoint_format import SECTION, kinsynth_section, transform_from_checkpoint
 from kinsynth.errors import KinsynthError
+from kinsynth.limits import MAX_LATENT_DIM, positive_int
 from kinsynth.models.elbo import kl_to_standard_normal
 
 TargetRequest = float | int | tuple[float, float] | str | Sequence[float] | np.ndarray | None
@@ -75,11 +76,9 @@ class GenerativeModule(pl.LightningModule):
             )
         self.features = list(feature_columns)
         self.target = target
-        self.latent_dim = int(latent_dim)
+        self.latent_dim = positive_int("latent_dim", latent_dim, MAX_LATENT_DIM)
         self.conditional = bool(conditional)
         self.joint = bool(joint) and not self.conditional and target is not None
-        if self.latent_dim < 1:
-            raise KinsynthError(f"latent_dim={latent_dim}: expected a positive integer")
         self.transform: Any = None
         self.register_buffer("target_bank", torch.zeros(0, dtype=torch.float64))
 
