@@ -67,10 +67,12 @@ def user_error(error: BaseException) -> str | None:
 def guarded(task: F) -> F:
     """Wrap a Hydra task function.
 
-    A ``KinsynthError`` (also one Hydra wrapped, see :func:`user_error`) in a single run prints ``error: <message>`` and exits with status 1 (no
-    traceback: the message already names the file, column or key). Inside a multirun any failure is
-    logged, written to the job's ``error.txt``, and the job returns None so the sweep goes on with
-    the other jobs (an Optuna study records a failed trial; a NaN would abort optuna 2.x studies).
+    A ``KinsynthError`` (also one Hydra wrapped, see :func:`user_error`) in a single run prints
+    ``error: <message>`` and exits with status 1 (no traceback: the message already names the
+    file, column or key). Inside a multirun any failure is logged, written to the job's
+    ``error.txt`` (except in a directory refused as another run's own), and the job returns None
+    so the sweep goes on with the other jobs (an Optuna study records a failed trial; a NaN would
+    abort optuna 2.x studies).
     """
 
     @functools.wraps(task)

@@ -37,7 +37,7 @@ def _leaves(cfg: DictConfig, keys: Iterable[str]) -> dict[str, Any]:
 
     def visit(prefix: str, node: Any) -> None:
         if isinstance(node, DictConfig):
-            for key in node.keys():
+            for key in node:
                 try:
                     child = node[key]
                 except Exception:  # an interpolation that needs Hydra's runtime

@@ -92,7 +92,8 @@ def test_new_run_over_a_finished_run_is_refused_unless_overwrite(toy_csv: Path, 
 @pytest.mark.parametrize("change,expected", [
     ("latent_dim=3", "latent_dim was 11 in the original run, now 3"),
     ("data.path=null", "data.path was"),
-    ("data.transform=standard", "data.transform was 'quantile' in the original run, now 'standard'"),
+    ("data.transform=standard",
+     "data.transform was 'quantile' in the original run, now 'standard'"),
 ])
 def test_resume_refuses_a_changed_identity_naming_key_old_and_new(
     toy_csv: Path, copy: Path, change: str, expected: str

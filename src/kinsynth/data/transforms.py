@@ -158,7 +158,8 @@ class ColumnTransform:
         transform._scale = array(state.get("scale"), "scale")
         transform._quantiles = [array(q, "quantiles") for q in quantiles]
         transform._references = array(state.get("references"), "references")
-        if kind in ("standard", "minmax") and (len(transform._offset) != n_columns or len(transform._scale) != n_columns):
+        sizes = {len(transform._offset), len(transform._scale)}
+        if kind in ("standard", "minmax") and sizes != {n_columns}:
             raise KinsynthError(f"transform: {kind} needs one offset and scale per column")
         if kind == "quantile" and (
             len(transform._quantiles) != n_columns
