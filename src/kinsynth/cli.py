@@ -78,6 +78,10 @@ def guarded(task: F) -> F:
     @functools.wraps(task)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         job_dir = _multirun_output_dir()
+        if job_dir is not None:
+            from kinsynth.sweep_workers import end_with_parent
+
+            end_with_parent()  # a worker process of a parallel sweep dies with the sweep
         try:
             return task(*args, **kwargs)
         except Exception as error:
