@@ -236,3 +236,28 @@ def test_killing_a_parallel_sweep_ends_its_workers(toy_csv: Path, tmp_path: Path
     for pid in survivors:  # do not leave them behind even when the test fails
         os.kill(pid, signal.SIGKILL)
     assert not survivors, f"sweep workers {survivors} outlived their parent"
+
+
+@pytest.mark.slow
+def test_rerun_of_an_interrupted_sweep_skips_finished_jobs_and_report_names_missing_ones(
+    toy_csv: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    sweep = tmp_path / "sweep"
+    args = ("model=ppca", "latent_dim=2,3", f"hydra.sweep.dir={sweep}")
+    _train(*args, data=toy_csv, multirun=True)
+    shutil.rmtree(sweep / "1")  # as if the sweep was killed before job 1 started
+    report = run_cli("scripts/report.py", str(sweep), "--out", str(tmp_path / "report"),
+                     "--no-figures")
+    assert "job 1 (latent_dim=3): never started" in report.stdout
+    assert "job 0" not in report.stdout.split("1 jobs")[0]
+    finished = (sweep / "0" / "checkpoints" / "last.ckpt").stat().st_mtime_ns
+
+    rerun = _train(*args, "skip_finished=true", data=toy_csv, multirun=True)
+    assert "already holds this finished job; skipped" in rerun.stdout + rerun.stderr
+    assert (sweep / "0" / "checkpoints" / "last.ckpt").stat().st_mtime_ns == finished
+    assert json.loads((sweep / "1" / "metrics.json").read_text())["recon_mse"] > 0
+    report = run_cli("scripts/report.py", str(sweep), "--out", str(tmp_path / "report"),
+                     "--no-figures")
+    assert "missing" not in report.stdout and "2 jobs, 0 failed" in report.stdout
