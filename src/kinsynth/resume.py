@@ -51,12 +51,9 @@ def _leaves(cfg: DictConfig, keys: Iterable[str]) -> dict[str, Any]:
     for key in keys:
         try:
             value = OmegaConf.select(cfg, key, throw_on_missing=False)
-        except Exception:
+        except Exception:  # an interpolation that cannot resolve outside its run
             value = None
-        if value is not None or key in ("optimizer.lr",):
-            visit(key, value)
-        else:
-            out[key] = None
+        visit(key, value)
     return out
 
 
@@ -122,6 +119,7 @@ def check_resumed_config(
 ) -> dict[str, Any]:
     """Refuse a changed identity; return the mutable settings that changed (key -> new value)."""
     original = original_config(run_dir)
+    from_hydra = original is not None
     if original is None:
         original = _from_checkpoint(checkpoint)
         new = OmegaConf.create({
@@ -141,7 +139,7 @@ def check_resumed_config(
             f"resumed run must keep it{more}: repeat the original setting or start a new run"
         )
     applied: dict[str, Any] = {}
-    if original is not None and (run_dir / ".hydra" / "config.yaml").is_file():
+    if from_hydra:
         for key, old, new_value in compare(original, cfg, run_dir, MUTABLE):
             log.info("resume: %s changed from %s to %s (applied)", key, old, new_value)
             applied[key] = new_value

@@ -28,6 +28,7 @@ from kinsynth.training_checks import (
     check_training_settings,
     evaluation_results,
     finished_job_metrics,
+    launched_rank,
     resume_settings,
 )
 
@@ -96,6 +97,8 @@ def run_training(cfg: DictConfig, output_dir: str | Path) -> dict[str, float]:
     """
     output_dir = Path(output_dir)
     check_training_settings(cfg)
+    if launched_rank():
+        return _train(cfg, output_dir)  # a DDP process rank 0 launched: rank 0 holds the lock
     with RunDirectoryLock(output_dir):
         finished = finished_job_metrics(cfg, output_dir)
         if finished is not None:

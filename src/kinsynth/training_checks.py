@@ -26,6 +26,13 @@ def check_training_settings(cfg: DictConfig) -> None:
         positive_int("trainer.max_epochs", max_epochs)
 
 
+def launched_rank() -> int:
+    """This process's rank when a data-parallel launcher started it (0 for the main process)."""
+    from lightning_fabric.utilities.rank_zero import _get_rank
+
+    return _get_rank() or 0
+
+
 def evaluation_results(callbacks: list[Any]) -> dict[str, float]:
     """The figures the evaluation callback computed in this process (empty when none ran)."""
     for callback in callbacks:
