@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     except KinsynthError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    for note in report.notes:
+        if note.startswith("missing from this partial sweep"):
+            print(note)
     print(
         f"{len(report.jobs) - len(report.failed)} jobs, {len(report.failed)} failed; "
         f"wrote {report.out / 'report.md'}, report.csv and {len(report.figures)} figures"

@@ -191,3 +191,73 @@ def test_simulator_shards_run_as_a_multirun(tmp_path: Path) -> None:
         "sim.shard0of2.csv",
         "sim.shard1of2.csv",
     ]
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie awaiting its reaper counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.slow
+def test_killing_a_parallel_sweep_ends_its_workers(toy_csv: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sweep = tmp_path / "sweep"
+    command = [
+        sys.executable, str(REPO_ROOT / "train.py"), "-m", "hydra/launcher=local_parallel",
+        f"data.path={toy_csv}", "model=cvae", "latent_dim=2,3", "trainer.max_epochs=100000",
+        *TINY[1:], f"hydra.sweep.dir={sweep}", "logger=csv",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CI": "true"}
+    parent = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    locks = [sweep / str(job) / ".kinsynth.lock" for job in (0, 1)]
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not all(
+        lock.is_file() and lock.read_text().strip() for lock in locks
+    ):
+        time.sleep(0.2)
+    workers = [int(lock.read_text()) for lock in locks]  # each job's lock records its pid
+    assert parent.pid not in workers and all(_alive(pid) for pid in workers)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    survivors = [pid for pid in workers if _alive(pid)]
+    for pid in survivors:  # do not leave them behind even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, f"sweep workers {survivors} outlived their parent"
+
+
+@pytest.mark.slow
+def test_rerun_of_an_interrupted_sweep_skips_finished_jobs_and_report_names_missing_ones(
+    toy_csv: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    sweep = tmp_path / "sweep"
+    args = ("model=ppca", "latent_dim=2,3", f"hydra.sweep.dir={sweep}")
+    _train(*args, data=toy_csv, multirun=True)
+    shutil.rmtree(sweep / "1")  # as if the sweep was killed before job 1 started
+    report = run_cli("scripts/report.py", str(sweep), "--out", str(tmp_path / "report"),
+                     "--no-figures")
+    assert "job 1 (latent_dim=3): never started" in report.stdout
+    assert "job 0" not in report.stdout.split("1 jobs")[0]
+    finished = (sweep / "0" / "checkpoints" / "last.ckpt").stat().st_mtime_ns
+
+    rerun = _train(*args, "skip_finished=true", data=toy_csv, multirun=True)
+    assert "already holds this finished job; skipped" in rerun.stdout + rerun.stderr
+    assert (sweep / "0" / "checkpoints" / "last.ckpt").stat().st_mtime_ns == finished
+    assert json.loads((sweep / "1" / "metrics.json").read_text())["recon_mse"] > 0
+    report = run_cli("scripts/report.py", str(sweep), "--out", str(tmp_path / "report"),
+                     "--no-figures")
+    assert "missing" not in report.stdout and "2 jobs, 0 failed" in report.stdout

@@ -35,28 +35,68 @@ def in_multirun() -> bool:
     return _multirun_output_dir() is not None
 
 
+def user_error(error: BaseException) -> str | None:
+    """The one line to show for a user's mistake, else None (a bug: keep the traceback).
+
+    Hydra wraps what a config's ``_target_`` raises ("Error in call to target ...", the cause
+    chained): a ``KinsynthError`` anywhere in the chain is the user's mistake, and so is a
+    ``ValueError``/``TypeError`` raised while instantiating a config node, which is named.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, KinsynthError):
+            return str(current)
+        current = current.__cause__ or current.__context__
+    try:
+        from hydra.errors import InstantiationException
+    except ImportError:  # pragma: no cover - hydra is a dependency
+        return None
+    if isinstance(error, InstantiationException):
+        lines = str(error).splitlines()
+        key = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("full_key:")), "")
+        cause = error.__cause__
+        if isinstance(cause, (ValueError, TypeError)):
+            return " ".join(f"{key or 'config'}: {cause}".split())
+        if lines and lines[0].startswith("Error locating target"):
+            return " ".join(f"{key or 'config'}: {lines[0]}".split())
+    return None
+
+
 def guarded(task: F) -> F:
     """Wrap a Hydra task function.
 
-    A ``KinsynthError`` in a single run prints ``error: <message>`` and exits with status 1 (no
-    traceback: the message already names the file, column or key). Inside a multirun any failure is
-    logged, written to the job's ``error.txt``, and the job returns None so the sweep goes on with
-    the other jobs (an Optuna study records a failed trial; a NaN would abort optuna 2.x studies).
+    A ``KinsynthError`` (also one Hydra wrapped, see :func:`user_error`) in a single run prints
+    ``error: <message>`` and exits with status 1 (no traceback: the message already names the
+    file, column or key). Inside a multirun any failure is logged, written to the job's
+    ``error.txt`` (except in a directory refused as another run's own), and the job returns None
+    so the sweep goes on with the other jobs (an Optuna study records a failed trial; a NaN would
+    abort optuna 2.x studies).
     """
 
     @functools.wraps(task)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         job_dir = _multirun_output_dir()
+        if job_dir is not None:
+            from kinsynth.sweep_workers import end_with_parent
+
+            end_with_parent()  # a worker process of a parallel sweep dies with the sweep
         try:
             return task(*args, **kwargs)
         except Exception as error:
+            message = user_error(error)
             if job_dir is not None:
-                message = str(error) if isinstance(error, KinsynthError) else traceback.format_exc()
-                (job_dir / "error.txt").write_text(message + "\n")
-                log.error("job failed, the sweep goes on: %s", str(error).splitlines()[0])
+                from kinsynth.run_directory import RunDirectoryRefused
+
+                # a directory refused as another run's own gets nothing written into it
+                if not isinstance(error, RunDirectoryRefused):
+                    (job_dir / "error.txt").write_text((message or traceback.format_exc()) + "\n")
+                first = (message or str(error) or type(error).__name__).splitlines()[0]
+                log.error("job failed, the sweep goes on: %s", first)
                 return None
-            if isinstance(error, KinsynthError):
-                print(f"error: {error}", file=sys.stderr)
+            if message is not None:
+                print(f"error: {message}", file=sys.stderr)
                 raise SystemExit(1) from None
             raise
 

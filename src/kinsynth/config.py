@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from omegaconf import OmegaConf
 
@@ -12,11 +13,22 @@ def run_dir(resume: str | None, fresh: str) -> str:
     return str(resume) if resume not in (None, "", "None", "null") else fresh
 
 
-def hydra_subdir(resume: str | None) -> str:
-    """Where Hydra records a run's config: a resumed run keeps the original ``.hydra`` intact."""
-    if resume in (None, "", "None", "null"):
-        return ".hydra"
-    return f".hydra/resume-{datetime.now():%Y-%m-%d_%H-%M-%S-%f}"
+def hydra_subdir(
+    resume: str | None, output_dir: str | None = None, overwrite: bool | str = False
+) -> str:
+    """Where Hydra records a run's config: an earlier run's ``.hydra`` is never overwritten.
+
+    A resumed run writes ``.hydra/resume-<time>``; a new run into a directory that already holds
+    a run's config writes ``.hydra/rerun-<time>`` (the run itself is then refused or, with
+    ``skip_finished``, skipped), unless ``overwrite=true`` says the old run may go.
+    """
+    stamp = f"{datetime.now():%Y-%m-%d_%H-%M-%S-%f}"
+    if resume not in (None, "", "None", "null"):
+        return f".hydra/resume-{stamp}"
+    replace = str(overwrite).lower() == "true"
+    if output_dir and not replace and (Path(output_dir) / ".hydra" / "config.yaml").is_file():
+        return f".hydra/rerun-{stamp}"
+    return ".hydra"
 
 
 if not OmegaConf.has_resolver("kinsynth_run_dir"):

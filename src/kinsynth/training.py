@@ -7,7 +7,6 @@ module holds no Hydra globals, so tests and notebooks call ``run_training`` dire
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import math
 import os
@@ -24,6 +23,14 @@ from threadpoolctl import threadpool_limits
 from kinsynth.cli import in_multirun
 from kinsynth.errors import KinsynthError
 from kinsynth.models import GenerativeModule, LatentVariableModel
+from kinsynth.run_directory import RunDirectoryLock, check_fresh_start
+from kinsynth.training_checks import (
+    check_training_settings,
+    evaluation_results,
+    finished_job_metrics,
+    launched_rank,
+    resume_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +90,36 @@ def _resume_checkpoint(resume: str | None, output_dir: Path) -> str | None:
 
 
 def run_training(cfg: DictConfig, output_dir: str | Path) -> dict[str, float]:
-    """Train, evaluate and write metrics.json, synthetic.csv and checkpoints into ``output_dir``."""
+    """Train, evaluate and write metrics.json, synthetic.csv and checkpoints into ``output_dir``.
+
+    The run directory is locked for the whole run (a second process into it is refused) and a
+    new run never starts over another run's outputs (see ``kinsynth.run_directory``).
+    """
     output_dir = Path(output_dir)
+    check_training_settings(cfg)
+    if launched_rank():
+        return _train(cfg, output_dir)  # a DDP process rank 0 launched: rank 0 holds the lock
+    with RunDirectoryLock(output_dir):
+        finished = finished_job_metrics(cfg, output_dir)
+        if finished is not None:
+            return finished
+        if not cfg.get("resume"):
+            check_fresh_start(output_dir, bool(cfg.get("overwrite", False)))
+        return _train(cfg, output_dir)
+
+
+def _train(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
     threads = int(cfg.get("threads") or 1)
     torch.set_num_threads(threads)
     # sklearn's gradient boosting (C2ST, utility) and BLAS obey this too: no oversubscribed sweeps
     threadpool_limits(threads)
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     checkpoint = _resume_checkpoint(cfg.get("resume"), output_dir)
+    resume_callbacks = resume_settings(cfg, output_dir, checkpoint)
 
     progress = cfg.get("progress_bar", "auto")
     show_progress = _interactive() if progress == "auto" else bool(progress)
-    callbacks = _instantiate_group(cfg.get("callbacks"))
+    callbacks = _instantiate_group(cfg.get("callbacks")) + resume_callbacks
     if show_progress:
         callbacks.append(pl.callbacks.RichProgressBar())
     trainer: pl.Trainer = hydra.utils.instantiate(
@@ -114,11 +139,11 @@ def run_training(cfg: DictConfig, output_dir: str | Path) -> dict[str, float]:
     )
     model.attach_data(datamodule.transform, train_targets)
 
-    trainer.fit(model, datamodule=datamodule, ckpt_path=checkpoint)
+    trainer.fit(model, datamodule=datamodule, ckpt_path=checkpoint, weights_only=True)
     if not trainer.is_global_zero:
         return {}  # rank 0 evaluates and writes the run directory
-    metrics_path = output_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    # this run's own figures, from memory: never a metrics.json another process may have written
+    metrics = evaluation_results(callbacks)
     log.info("run directory %s", output_dir)
     log.info("%s", summary_line(metrics))
     return metrics

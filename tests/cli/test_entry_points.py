@@ -108,3 +108,24 @@ def test_resume_from_the_command_line_keeps_the_original_config(toy_csv: Path, t
     assert "max_epochs: 2" in original and len(resumed) == 1
     assert "max_epochs: 4" in resumed[0].read_text()
     assert json.loads((run / "metrics.json").read_text())["epochs"] == 4
+
+
+@pytest.mark.parametrize("override,expected", [
+    ("latent_dim=abc", "latent_dim='abc': expected a positive integer"),
+    ("latent_dim=1000000000", "latent_dim=1000000000: expected a positive integer at most 1024"),
+    ("trainer.max_epochs=0", "trainer.max_epochs=0: expected a positive integer"),
+    ("data.split=[0.5,0.5,0.5]", "data.split: fractions [0.5, 0.5, 0.5] must sum to 1"),
+    ("data.transform=bogus", "unknown transform 'bogus'"),
+    ("data.batch_size=abc", "data: invalid literal for int()"),
+])
+def test_bad_training_argument_is_one_line_and_writes_no_run(
+    toy_csv: Path, tmp_path: Path, override: str, expected: str
+) -> None:
+    run = tmp_path / "run"
+    result = run_cli("train.py", f"data.path={toy_csv}", f"hydra.run.dir={run}", *FAST, override,
+                     check=False)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and expected in last, last
+    assert not (run / "metrics.json").exists() and not (run / "checkpoints").exists()

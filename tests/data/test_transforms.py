@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import pickle
 
 import numpy as np
@@ -158,3 +159,29 @@ def test_quantile_inverse_handles_inf_and_nan(frame: pd.DataFrame) -> None:
     np.testing.assert_array_equal(back[0], frame.min().to_numpy())
     np.testing.assert_array_equal(back[1], frame.max().to_numpy())
     assert np.isnan(back[2]).all()
+
+
+@pytest.mark.parametrize("kind", TRANSFORMS)
+def test_plain_data_state_rebuilds_an_identical_transform(frame: pd.DataFrame, kind: str) -> None:
+    fitted = ColumnTransform(kind).fit(frame)
+    state = fitted.to_state()
+    # what a checkpoint holds: torch.load(weights_only=True) reads it back
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    rebuilt = ColumnTransform.from_state(torch.load(buffer, weights_only=True))
+    z = fitted.transform(frame)
+    np.testing.assert_array_equal(rebuilt.transform(frame), z)
+    np.testing.assert_array_equal(rebuilt.inverse_transform(z), fitted.inverse_transform(z))
+    subset = ["Product_I"]
+    np.testing.assert_array_equal(
+        rebuilt.transform(frame[subset]), fitted.transform(frame[subset])
+    )
+
+
+def test_state_with_a_wrong_field_is_a_one_line_error(frame: pd.DataFrame) -> None:
+    state = ColumnTransform("standard").fit(frame).to_state()
+    with pytest.raises(KinsynthError, match="'offset' is not a float tensor"):
+        ColumnTransform.from_state({**state, "offset": b"\x80\x04"})
+    with pytest.raises(KinsynthError, match="unknown kind"):
+        ColumnTransform.from_state({**state, "kind": "pickle"})

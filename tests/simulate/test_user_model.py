@@ -65,3 +65,24 @@ def test_cli_helpers():
     check_overrides(["n=5", "hydra.run.dir=x", "-m"])
     with pytest.raises(SimulationError, match="unknown key 'nn'"):
         check_overrides(["nn=5"])
+
+
+@pytest.mark.parametrize("case", ["n=abc", "n=0", "truncated_sbml"])
+def test_simulate_script_bad_input_is_one_line(toy_files, tmp_path, case):
+    from support import run_cli
+
+    sbml, ranges = toy_files
+    out = tmp_path / "out.csv"
+    args = [case]
+    if case == "truncated_sbml":
+        truncated = tmp_path / "truncated.xml"
+        text = sbml.read_text()
+        truncated.write_text(text[: len(text) // 2])
+        args = ["n=10", f"model_file={truncated}", f"ranges={ranges}", "flux=J_out"]
+    result = run_cli("scripts/simulate.py", *args, f"out={out}", "workers=1", cwd=tmp_path,
+                     check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    expected = "cannot read model file" if case == "truncated_sbml" else "n="
+    assert last.startswith("error: ") and expected in last, last
+    assert not out.exists()

@@ -90,13 +90,29 @@ def test_non_finite_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint
     cfg = compose_train("model=vae", "trainer.max_epochs=6",
                         "callbacks.model_checkpoint.every_n_epochs=1",
                         "trainer.check_val_every_n_epoch=1")
-    with pytest.raises(NonFiniteLossError, match="epoch 2"):
+    with pytest.raises(NonFiniteLossError, match="epoch 2.*last good checkpoint is kept"):
         run_training(cfg, tmp_path)
     checkpoint = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
     assert checkpoint["epoch"] == 1
     assert all(
         torch.isfinite(v).all() for v in checkpoint["state_dict"].values() if v.is_floating_point()
     )
+
+
+def test_divergence_before_any_checkpoint_says_none_was_written(
+    compose_train, tmp_path, monkeypatch
+):
+    original = LatentVariableModel.elbo
+
+    def diverging(self, *args, **kwargs):
+        terms = original(self, *args, **kwargs)
+        return type(terms)(loss=terms.loss * float("nan"), recon=terms.recon, kl=terms.kl)
+
+    monkeypatch.setattr(LatentVariableModel, "elbo", diverging)
+    with pytest.raises(NonFiniteLossError, match="no checkpoint was written") as caught:
+        run_training(compose_train("model=vae", "trainer.max_epochs=6"), tmp_path)
+    assert "is kept" not in str(caught.value)
+    assert not list((tmp_path / "checkpoints").glob("*.ckpt"))
 
 
 def test_resume_continues_the_same_run_to_the_planned_last_epoch(compose_train, tmp_path):

@@ -32,9 +32,10 @@ _CLIP_MAX = float(special.ndtri(1 - (_BOUNDS_THRESHOLD - np.spacing(1))))
 
 
 class ColumnTransform:
-    """Per-column invertible scaling fitted on the training split only; picklable.
+    """Per-column invertible scaling fitted on the training split only.
 
-    It is saved inside model checkpoints, so it holds only sklearn objects and numpy arrays.
+    Model checkpoints carry it as plain data (:meth:`to_state`: a kind name, column names and
+    float tensors, never a pickle), so loading a checkpoint cannot run code.
     ``kind`` is one of :data:`TRANSFORMS`: ``none`` (identity), ``standard`` (zero mean, unit
     variance), ``minmax`` (to [0, 1]) or ``quantile`` (to a standard normal through the empirical
     CDF; the inverse stays inside the per-column training range).
@@ -104,6 +105,68 @@ class ColumnTransform:
         elif self.kind == "quantile":
             self._quantiles = [t.quantiles_[:, 0].copy() for t in fitted]
             self._references = fitted[0].references_.copy() if fitted else np.zeros(0)
+
+    # --------------------------------------------------------------------- plain-data state
+
+    def to_state(self) -> dict[str, Any]:
+        """The fitted parameters as strings, ints and float64 tensors (what a checkpoint holds).
+
+        Applying the transform needs only these vectorised parameters, not the sklearn objects,
+        so :meth:`from_state` rebuilds an exactly equivalent transform from them.
+        """
+        self._check_fitted()
+
+        def tensor(values: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(np.asarray(values, dtype=np.float64))
+
+        return {
+            "kind": self.kind,
+            "n_quantiles": self.n_quantiles,
+            "seed": self.seed,
+            "columns": list(self.columns_),
+            "offset": tensor(self._offset),
+            "scale": tensor(self._scale),
+            "quantiles": [tensor(q) for q in self._quantiles],
+            "references": tensor(self._references),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> ColumnTransform:
+        """Rebuild a fitted transform from :meth:`to_state`'s output, checking every field."""
+        if not isinstance(state, dict):
+            raise KinsynthError("transform: expected a dict of plain data")
+        kind, columns = state.get("kind"), state.get("columns")
+        if not isinstance(kind, str) or kind not in TRANSFORMS:
+            raise KinsynthError(f"transform: unknown kind {kind!r}")
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            raise KinsynthError("transform: expected a list of column names")
+        n_columns = len(columns)
+
+        def array(value: Any, name: str) -> np.ndarray:
+            if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+                raise KinsynthError(f"transform: field {name!r} is not a float tensor")
+            return value.detach().cpu().double().numpy().copy()
+
+        quantiles = state.get("quantiles")
+        if not isinstance(quantiles, list):
+            raise KinsynthError("transform: field 'quantiles' is not a list")
+        transform = cls(kind, n_quantiles=int(state.get("n_quantiles", 1000)),
+                        seed=int(state.get("seed", 0)))
+        transform.columns_ = list(columns)
+        transform.transformers_ = {name: None for name in columns}
+        transform._offset = array(state.get("offset"), "offset")
+        transform._scale = array(state.get("scale"), "scale")
+        transform._quantiles = [array(q, "quantiles") for q in quantiles]
+        transform._references = array(state.get("references"), "references")
+        sizes = {len(transform._offset), len(transform._scale)}
+        if kind in ("standard", "minmax") and sizes != {n_columns}:
+            raise KinsynthError(f"transform: {kind} needs one offset and scale per column")
+        if kind == "quantile" and (
+            len(transform._quantiles) != n_columns
+            or any(len(q) != len(transform._references) for q in transform._quantiles)
+        ):
+            raise KinsynthError("transform: quantile needs one quantile grid per column")
+        return transform
 
     # ------------------------------------------------------------------------------ applying
 

@@ -77,6 +77,7 @@ class EvaluationCallback(pl.Callback):
         self._fit_started = 0.0
         self._fit_seconds = 0.0
         self._figure_objects: dict[str, Any] = {}
+        self.results: dict[str, float] = {}  # this fit's figures, for run_training to return
 
     # ---- hooks ------------------------------------------------------------------------------
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -104,6 +105,7 @@ class EvaluationCallback(pl.Callback):
         results = self.evaluate(trainer.datamodule, pl_module)
         results["fit_seconds"] = self._fit_seconds
         results["epochs"] = trainer.current_epoch
+        self.results = results
         self.output_dir.mkdir(parents=True, exist_ok=True)
         (self.output_dir / "metrics.json").write_text(json.dumps(results, indent=2, sort_keys=True))
         self._log_to_tensorboard(trainer, pl_module, results)

@@ -36,6 +36,7 @@ from omegaconf import OmegaConf
 from kinsynth.data import DEFAULT_DATA_PATH, KineticDataModule
 from kinsynth.errors import KinsynthError
 from kinsynth.evaluate import figures
+from kinsynth.evaluate.sweep_plan import unfinished_jobs
 
 #: Published values, thesis Table 2 (N. Alwani, TU Delft 2024; latent size 11 only), as quoted in
 #: ../shared/data/README.md. Keys: (model config name, our comparable metric key).
@@ -643,6 +644,8 @@ def build_report(
     table = wide_table(long)
     chosen = pick_latent(long, latent)
     written, notes = write_figures(jobs, long, target / FIGURE_DIR, chosen) if draw else ([], [])
+    missing = [f"{source}: {line}" for source in sources for line in unfinished_jobs(source)]
+    notes = [f"missing from this partial sweep: {line}" for line in missing] + notes
     report = Report(jobs=jobs, long=long, table=table, out=target, figures=written, notes=notes)
     long.to_csv(target / "jobs.csv", index=False)
     table.to_csv(target / "report.csv", index=False)

@@ -9,7 +9,6 @@ produce designs in the units a metabolic engineer reads.
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +17,9 @@ import pandas as pd
 import pytorch_lightning as pl
 import torch
 
+from kinsynth.checkpoint_format import SECTION, kinsynth_section, transform_from_checkpoint
 from kinsynth.errors import KinsynthError
+from kinsynth.limits import MAX_LATENT_DIM, positive_int
 from kinsynth.models.elbo import kl_to_standard_normal
 
 TargetRequest = float | int | tuple[float, float] | str | Sequence[float] | np.ndarray | None
@@ -75,11 +76,9 @@ class GenerativeModule(pl.LightningModule):
             )
         self.features = list(feature_columns)
         self.target = target
-        self.latent_dim = int(latent_dim)
+        self.latent_dim = positive_int("latent_dim", latent_dim, MAX_LATENT_DIM)
         self.conditional = bool(conditional)
         self.joint = bool(joint) and not self.conditional and target is not None
-        if self.latent_dim < 1:
-            raise KinsynthError(f"latent_dim={latent_dim}: expected a positive integer")
         self.transform: Any = None
         self.register_buffer("target_bank", torch.zeros(0, dtype=torch.float64))
 
@@ -112,17 +111,16 @@ class GenerativeModule(pl.LightningModule):
                 ]
             self.target_bank = torch.as_tensor(values, device=self.target_bank.device)
 
-    # ---- checkpoint: the transform travels with the weights -----------------------------------
+    # ---- checkpoint: the transform travels with the weights, as plain data ---------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["kinsynth"] = {
-            "class": f"{type(self).__module__}.{type(self).__qualname__}",
-            "transform": pickle.dumps(self.transform),
-        }
+        from kinsynth.models.registry import registry_name
+
+        checkpoint[SECTION] = kinsynth_section(registry_name(self), self.transform)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        extra = checkpoint.get("kinsynth", {})
-        if "transform" in extra:
-            self.transform = pickle.loads(extra["transform"])
+        # every load path (kinsynth.load, generate.py, Lightning's resume) passes here: the
+        # transform is rebuilt from tensors and strings, an old pickled one is refused
+        self.transform = transform_from_checkpoint(checkpoint)
         bank = checkpoint.get("state_dict", {}).get("target_bank")
         if bank is not None:
             self.target_bank = bank.clone()

@@ -12,6 +12,7 @@ per epoch, for its last mini-batch.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ import torch
 from torch import nn
 
 from kinsynth.errors import KinsynthError
+from kinsynth.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, positive_int
 from kinsynth.models.base import GenerativeModule
 from kinsynth.models.elbo import (
     LIKELIHOODS,
@@ -36,8 +38,17 @@ PRIORS = ("standard", "aggregate")
 LR_SCHEDULES = ("constant", "cosine")
 
 
+def _check_hidden(hidden: Sequence[int]) -> list[int]:
+    """Hidden layer widths, bounded before any weight is allocated."""
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+        raise KinsynthError(f"model.hidden={hidden!r}: expected a list of layer widths")
+    if len(hidden) > MAX_HIDDEN_LAYERS:
+        raise KinsynthError(f"model.hidden: {len(hidden)} layers, at most {MAX_HIDDEN_LAYERS}")
+    return [positive_int("model.hidden", width, MAX_HIDDEN_UNITS) for width in hidden]
+
+
 class NonFiniteLossError(KinsynthError):
-    """Raised when training diverges, so the run stops and the last good checkpoint stays."""
+    """Raised when training diverges, so the run stops; checkpoints written before it stay."""
 
 
 class LatentVariableModel(GenerativeModule):
@@ -88,6 +99,7 @@ class LatentVariableModel(GenerativeModule):
             raise KinsynthError(
                 f"model.output_activation={output_activation!r}: expected null or 'relu'"
             )
+        hidden = _check_hidden(hidden)
         self.save_hyperparameters(ignore=["optimizer"])
         self.automatic_optimization = False
         self.optimizer_factory = optimizer
@@ -255,7 +267,7 @@ class LatentVariableModel(GenerativeModule):
         if not torch.isfinite(totals).all():
             raise NonFiniteLossError(
                 f"training loss became {totals[0].item()} at epoch {self.current_epoch}: lower "
-                "optimizer.lr or check the data; the last good checkpoint is kept"
+                f"optimizer.lr or check the data; {self._kept_checkpoint()}"
             )
         self.log_dict(
             {
@@ -268,6 +280,19 @@ class LatentVariableModel(GenerativeModule):
             on_epoch=True,
             batch_size=1,
         )
+
+    def _kept_checkpoint(self) -> str:
+        """What the divergence message may truthfully say about checkpoints on disk."""
+        saved = [
+            path
+            for callback in self.trainer.checkpoint_callbacks
+            for path in (getattr(callback, "last_model_path", ""),
+                         getattr(callback, "best_model_path", ""))
+            if path and os.path.isfile(path)
+        ]
+        if not saved:
+            return "no checkpoint was written before it diverged"
+        return f"the last good checkpoint is kept: {saved[0]}"
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         """Per-row negative ELBO on the whole validation split.

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
-import torch
-
+from kinsynth.checkpoint_format import SECTION, read_checkpoint
 from kinsynth.errors import KinsynthError
 from kinsynth.models.base import GenerativeModule
+from kinsynth.models.registry import resolve_model_class
 
 
 def find_checkpoint(run: str | Path) -> Path:
@@ -29,17 +28,14 @@ def find_checkpoint(run: str | Path) -> Path:
 
 
 def load(run: str | Path, map_location: str = "cpu") -> GenerativeModule:
-    """Load any kinsynth model; the checkpoint names its own class, so callers never ask which."""
+    """Load any kinsynth model; the checkpoint names its class from kinsynth's registry.
+
+    The file is checked (plain data only, a registered class) before Lightning reads it, and
+    Lightning reads it again with ``weights_only=True``: no step can unpickle an object.
+    """
     path = find_checkpoint(run)
-    try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # torch raises many types for a bad file
-        raise KinsynthError(f"{path}: not a readable kinsynth checkpoint ({error})") from None
-    class_path = checkpoint.get("kinsynth", {}).get("class")
-    if not class_path:
-        raise KinsynthError(f"{path}: not a kinsynth checkpoint (no model class recorded)")
-    module_name, _, class_name = class_path.rpartition(".")
-    cls = getattr(importlib.import_module(module_name), class_name)
+    checkpoint = read_checkpoint(path, map_location=map_location)
+    cls = resolve_model_class(checkpoint[SECTION]["class"], str(path))
     model = cls.load_from_checkpoint(path, map_location=map_location, weights_only=True)
     model.eval()
     return model

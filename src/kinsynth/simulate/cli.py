@@ -44,6 +44,21 @@ def shard_path(out: str | Path, shard: int, n_shards: int) -> Path:
     return out.with_name(f"{out.stem}.shard{shard}of{n_shards}{out.suffix}")
 
 
+def integer(key: str, value: object, minimum: int) -> int:
+    """A whole number >= ``minimum`` from the command line, else one line naming ``key``."""
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = int(value)  # type: ignore[call-overload]
+        if isinstance(value, float) and number != value:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise SimulationError(f"{key}={value!r}: expected a whole number") from None
+    if number < minimum:
+        raise SimulationError(f"{key}={value!r}: expected a whole number >= {minimum}")
+    return number
+
+
 def run(cfg) -> str:
     """Simulate (or merge) as ``cfg`` says, write the CSV, return the summary line."""
     if cfg.merge:
@@ -51,18 +66,19 @@ def run(cfg) -> str:
         path = write_dataset(frame, cfg.out)
         return f"merged {len(cfg.merge)} shard files: {len(frame)} rows -> {path}"
     progress = sys.stderr.isatty() if cfg.progress is None else bool(cfg.progress)
+    shard, n_shards = integer("shard", cfg.shard, 0), integer("n_shards", cfg.n_shards, 1)
     result = simulate_dataset(
-        int(cfg.n),
-        seed=int(cfg.seed),
+        integer("n", cfg.n, 1),
+        seed=integer("seed", cfg.seed, 0),
         model=cfg.model_file,
         ranges=cfg.ranges,
-        workers=cfg.workers,
+        workers=None if cfg.workers is None else integer("workers", cfg.workers, 1),
         progress=progress,
-        shard=int(cfg.shard),
-        n_shards=int(cfg.n_shards),
+        shard=shard,
+        n_shards=n_shards,
         flux=cfg.flux,
     )
-    path = write_dataset(result.frame, shard_path(cfg.out, int(cfg.shard), int(cfg.n_shards)))
+    path = write_dataset(result.frame, shard_path(cfg.out, shard, n_shards))
     return (
         f"draws {result.n_draws}  valid {len(result.frame)}  failed {result.n_failed} "
         f"({result.failure_rate:.1%})  {result.per_second:.0f} configurations/s -> {path}"

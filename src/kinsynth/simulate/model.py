@@ -149,13 +149,17 @@ def load_model(
             "name the reaction whose flux to report (flux=... or 'flux:' in YAML)"
         )
     spec = ModelSpec(sbml, parsed, str(flux), str(target or meta.get("target") or flux))
-    _check_ids(spec)
+    _check_ids(spec, model)
     return spec
 
 
-def _check_ids(spec: ModelSpec) -> None:
-    """Fail early, in the main process, on ids the model does not have."""
-    rr = compile_model(spec.sbml)
+def _check_ids(spec: ModelSpec, origin: str | Path | None = None) -> None:
+    """Fail early, in the main process, on an unreadable model or ids it does not have."""
+    try:
+        rr = compile_model(spec.sbml)
+    except RuntimeError as error:  # libsbml/libroadrunner: a truncated or invalid document
+        reason = " ".join(str(error).split())
+        raise SimulationError(f"cannot read model file {origin}: {reason}") from None
     parameters = set(rr.model.getGlobalParameterIds())
     missing = [p for p in spec.parameter_ids if p not in parameters]
     if missing:
