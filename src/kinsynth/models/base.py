@@ -238,7 +238,7 @@ class GenerativeModule(pl.LightningModule):
                 "(model=cvae, model=bcvae or model=cppca) to generate designs for a requested flux"
             )
         n = int(n)
-        chunk = int(chunk_size or DEFAULT_CHUNK_ROWS)
+        chunk = DEFAULT_CHUNK_ROWS if chunk_size is None else int(chunk_size)
         if chunk < 1:
             raise KinsynthError(f"chunk_size={chunk_size}: expected a positive number of rows")
         request = parse_target(target) if self.conditional else None
