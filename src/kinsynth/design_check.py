@@ -45,7 +45,10 @@ def run_oracle(run: str | Path) -> tuple[Any, bool]:
     data["device"] = "cpu"
     datamodule = KineticDataModule(**data)
     datamodule.setup()
-    oracle, info = make_oracle("auto", datamodule)
+    # the same surrogate the run's evaluation fitted: same rows cap, same seed
+    cap = OmegaConf.select(cfg, "callbacks.evaluation.max_rows.oracle_fit", default=None)
+    seed = int(OmegaConf.select(cfg, "seed", default=0))
+    oracle, info = make_oracle("auto", datamodule, cap, seed)
     assert oracle is not None
     return oracle, bool(info.get("oracle_is_simulator"))
 

@@ -104,7 +104,9 @@ class EvaluationCallback(pl.Callback):
         trainer.save_checkpoint(self.output_dir / "checkpoints" / "last.ckpt")
         if not trainer.is_global_zero:
             return
+        started = time.perf_counter()
         results = self.evaluate(trainer.datamodule, pl_module)
+        results["evaluation_seconds"] = time.perf_counter() - started
         results["fit_seconds"] = self._fit_seconds
         results["epochs"] = trainer.current_epoch
         self.output_dir.mkdir(parents=True, exist_ok=True)
@@ -146,8 +148,10 @@ class EvaluationCallback(pl.Callback):
         return {k: (float(v) if v is not None else math.nan) for k, v in results.items()}
 
     def _conditional(self, dm: Any, model: Any) -> dict[str, float]:
-        key = ("oracle", self.oracle, *_split_key(dm, self.seed))
-        oracle, info = _per_split(key, lambda: make_oracle(self.oracle, dm))
+        key = ("oracle", self.oracle, *_split_key(dm, self.seed), self.caps.oracle_fit)
+        oracle, info = _per_split(
+            key, lambda: make_oracle(self.oracle, dm, self.caps.oracle_fit, self.seed)
+        )
         if oracle is None:
             return {}
 

@@ -175,6 +175,8 @@ class RowCaps:
     """Training rows searched for those nearest neighbours."""
     utility: int | None = 20000
     """Rows each TSTR/TRTR regressor is fitted on."""
+    oracle_fit: int | None = 50000
+    """Training rows the surrogate oracle is fitted on (the simulator needs none)."""
 
     @classmethod
     def from_mapping(cls, values: dict[str, int | None] | None) -> RowCaps:
