@@ -4,19 +4,21 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.cli import guarded
+from kinsynth.generation import generate_from_settings, register_resolvers
+
+register_resolvers()  # conf/generate.yaml: no Hydra output directory when out= is given
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="generate")
 @guarded
 def main(cfg: DictConfig) -> None:
-    from kinsynth.generation import generate_designs
-
-    out = cfg.out or Path(HydraConfig.get().runtime.output_dir) / "designs.csv"
-    designs = generate_designs(cfg.run, cfg.n, cfg.target, cfg.seed, out)
-    print(f"wrote {len(designs)} designs to {out}")
+    settings = OmegaConf.to_container(cfg)  # a missing run= stays "???": one line, no traceback
+    default_out = Path(HydraConfig.get().runtime.output_dir) / "designs.csv"
+    result = generate_from_settings(settings, default_out)
+    print("\n".join([f"wrote {result.rows} designs to {result.path}", *result.messages]))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""Performance benchmark: ``python scripts/benchmark.py [--quick] [--sweep]`` (docs/performance.md).
+"""Performance benchmark: ``python scripts/benchmark.py [--quick] [--sweep] [--scale]``.
 
 Prints one table of side-by-side figures (our training vs a bare PyTorch loop, PPCA, sampling,
-simulator, memory) measured in one process; --sweep also times the thesis sweep end to end.
+simulator, memory) measured in one process; --sweep also times the thesis sweep end to end;
+--scale times reading, training, evaluation and generation as the rows grow (only those rows).
+The code is in scripts/bench/; docs/performance.md explains every row.
 """
 
 from __future__ import annotations
@@ -29,13 +31,42 @@ def main() -> int:
     parser.add_argument("--sweep", action="store_true", help="also time the thesis sweep")
     parser.add_argument("--sweep-args", nargs="*", default=[], help="extra sweep overrides")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    parser.add_argument("--scale", action="store_true",
+                        help="only the scale rows: 5k/50k/300k-row runs, generate.py 100k/3M rows")
+    parser.add_argument("--caps", action="store_true",
+                        help="only how far the evaluation caps move the reference's figures")
+    parser.add_argument("--scale-sizes", type=int, nargs="+", default=[5_000, 50_000, 300_000],
+                        help="table sizes of --scale")
+    parser.add_argument("--scale-generate", type=int, nargs=2, default=[100_000, 3_000_000],
+                        help="generate.py rows of --scale (small, large)")
     args = parser.parse_args()
 
     warnings.filterwarnings("ignore")
     for name in ("pytorch_lightning", "lightning", "lightning_fabric", "kinsynth"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
-    from kinsynth import benchmark
+    from bench import training as benchmark
+
+    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    if args.caps:
+        from bench import caps
+
+        data = Path(args.data) if args.data else benchmark.CONF_DIR.parents[1] / "shared" / (
+            "data/pathway_I_5000.csv")
+        with tempfile.TemporaryDirectory(prefix="kinsynth-caps-") as tmp:
+            print(caps.run(data, Path(tmp), say))
+        return 0
+    if args.scale:
+        from bench import scale
+
+        report = benchmark.Report(context=benchmark.machine_context())
+        with tempfile.TemporaryDirectory(prefix="kinsynth-scale-") as tmp:
+            scale.run(report, say, tuple(args.scale_sizes), tuple(args.scale_generate), Path(tmp))
+        print(f"# context: {report.context}")
+        print(report.table())
+        if args.json:
+            args.json.write_text(report.to_json())
+        return 0
 
     options = benchmark.QUICK if args.quick else benchmark.FULL
     sizes = {
@@ -46,7 +77,6 @@ def main() -> int:
         "data": args.data,
     }
     options = replace(options, **{k: v for k, v in sizes.items() if v is not None})
-    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     report = benchmark.run(options, say)
     if args.sweep:
         say("thesis sweep (21 jobs, joblib, 2 workers) ...")

@@ -34,7 +34,7 @@ def test_train_writes_its_own_run_directory(trained_runs: dict[str, Path]) -> No
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["recon_mse"] > 0 and metrics["fit_seconds"] > 0
     assert (run / ".hydra" / "config.yaml").is_file()
-    assert len(pd.read_csv(run / "synthetic.csv", index_col=0)) == 600
+    assert len(pd.read_csv(run / "synthetic.csv")) == 600
 
 
 @pytest.mark.parametrize("target,check", [
@@ -50,7 +50,7 @@ def test_generate_for_a_number_a_range_or_the_training_targets(
     if target is not None:
         args.append(f"target={target}")
     result = run_cli(*args, cwd=tmp_path)
-    designs = pd.read_csv(out, index_col=0)
+    designs = pd.read_csv(out)
     assert len(designs) == 200 and "wrote 200 designs" in result.stdout
     assert list(designs.columns)[:5] == [f"vmax_forward_Enz_{c}" for c in "ABCDE"]
     assert check(designs["Product_I"])
@@ -63,7 +63,7 @@ def test_generate_from_a_checkpoint_file_and_unconditional_model(
     checkpoint = trained_runs["vae"] / "checkpoints" / "last.ckpt"
     out = tmp_path / "joint.csv"
     run_cli("generate.py", f"run={checkpoint}", "n=50", f"out={out}", cwd=tmp_path)
-    assert pd.read_csv(out, index_col=0).shape == (50, 6)
+    assert pd.read_csv(out).shape == (50, 6)
 
 
 def test_target_for_an_unconditional_model_is_a_one_line_error(

@@ -192,7 +192,12 @@ def test_evaluate_samples_and_baselines_keys_and_values() -> None:
     m = evaluate_samples(train, test, synth, feats, "flux", seed=0)
     expected = {"synth_finite", "memorisation_ratio", "tstr_r2", "trtr_r2"}
     expected |= {*FIDELITY_KEYS, "c2st_auc"} | {f"{k}_joint" for k in (*FIDELITY_KEYS, "c2st_auc")}
+    expected |= {"n_fidelity", "n_c2st", "n_mmd", "n_memorisation", "n_memorisation_reference",
+                 "n_utility"}
     assert set(m) == expected
+    assert (m["n_fidelity"], m["n_c2st"], m["n_mmd"]) == (999, 600, 300 + 999)
+    assert (m["n_memorisation"], m["n_memorisation_reference"]) == (1299, 1000)
+    assert m["n_utility"] == 1999
     assert m["synth_finite"] == pytest.approx(0.999)
     assert m["c2st_auc"] == pytest.approx(0.5, abs=0.1)
     assert 0.8 < m["memorisation_ratio"] < 1.25

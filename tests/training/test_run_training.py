@@ -26,7 +26,7 @@ def test_every_model_config_trains_and_writes_the_run_contract(compose_train, tm
     for key in ("recon_mse", "kl", "fit_seconds", "wasserstein", "c2st_auc"):
         assert np.isfinite(metrics[key]), key
     assert metrics["kl"] >= 0 and metrics["recon_mse"] > 0
-    synth = pd.read_csv(tmp_path / "synthetic.csv", index_col=0)
+    synth = pd.read_csv(tmp_path / "synthetic.csv")
     assert len(synth) == 600
     assert list(synth.columns) == [f"vmax_forward_Enz_{c}" for c in "ABCDE"] + ["Product_I"]
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
@@ -40,7 +40,7 @@ def test_thesis_experiment_composes_and_trains(compose_train, tmp_path, model):
     cfg = compose_train("experiment=thesis", f"model={model}", "latent_dim=3", *FAST)
     assert cfg.data.transform == "none" and cfg.data.batch_size == 64
     run_training(cfg, tmp_path)
-    synth = pd.read_csv(tmp_path / "synthetic.csv", index_col=0)
+    synth = pd.read_csv(tmp_path / "synthetic.csv")
     columns = [f"vmax_forward_Enz_{c}" for c in "ABCDE"]
     assert list(synth.columns) == (columns + ["Product_I"] if model == "cvae" else columns)
     if model != "ppca":
@@ -56,7 +56,7 @@ def test_same_seed_same_numbers(compose_train, tmp_path):
         cfg = compose_train("model=cvae", *FAST, output_dir=out)
         metrics = run_training(cfg, out)
         metrics.pop("fit_seconds")
-        results.append((metrics, pd.read_csv(out / "synthetic.csv", index_col=0)))
+        results.append((metrics, pd.read_csv(out / "synthetic.csv")))
     assert results[0][0] == pytest.approx(results[1][0], nan_ok=True)
     pd.testing.assert_frame_equal(results[0][1], results[1][1])
 
@@ -143,7 +143,7 @@ def test_loaded_model_round_trips(compose_train, tmp_path: Path):
     model = load(tmp_path)
     assert model.conditional and model.transform is not None
     # the run directory's model is the one its synthetic.csv came from
-    written = pd.read_csv(tmp_path / "synthetic.csv", index_col=0)
+    written = pd.read_csv(tmp_path / "synthetic.csv")
     pd.testing.assert_frame_equal(model.sample(len(written), seed=0), written, check_exact=False)
     designs = model.sample(10, target=1.2, seed=0)
     assert (designs["Product_I"] == 1.2).all() and designs.notna().all().all()

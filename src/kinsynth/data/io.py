@@ -9,6 +9,7 @@ finite, float64 table and never has to re-check.
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 import warnings
 from collections import Counter
@@ -62,8 +63,12 @@ def read_table(
     path: str | Path | None = None,
     target: str | None = "Product_I",
     features: Sequence[str] | None = None,
+    dtype: type = np.float64,
 ) -> KineticTable:
-    """Read a CSV of kinetic parameter sets and validate it completely.
+    """Read a CSV (``.csv``, ``.csv.gz``) or Parquet table of kinetic parameter sets; validate it.
+
+    ``dtype`` is the numeric type of the returned columns: float32 halves the memory of a large
+    table (the data module reads float32, the precision models train in).
 
     ``path=None`` reads the embedded default data set. ``target=None`` gives a features-only
     table. ``features=None`` selects every column except the target and an index-like first
@@ -73,11 +78,14 @@ def read_table(
     """
     file = _resolve_path(path)
     where = f"data file '{file}'"
-    header_line = _read_header_line(file, where)
-    _check_delimiter(header_line, where)
-    names = _parse_header(header_line)
-    _check_duplicates(names, where)
-    raw = _read_frame(file, names, where)
+    if file.suffix.lower() == ".parquet":
+        raw = _read_parquet(file, where)
+    else:
+        header_line = _read_header_line(file, where)
+        _check_delimiter(header_line, where)
+        names = _parse_header(header_line)
+        _check_duplicates(names, where)
+        raw = _read_frame(file, names, where, dtype)
     requested = list(features) if features is not None else None
     index_col = _detect_index_column(raw, target, requested)
     if index_col is not None:
@@ -86,7 +94,8 @@ def read_table(
             raw.index.name = None  # an unnamed column becomes an unnamed index, as pandas does
     chosen = _choose_features(list(raw.columns), target, requested, where)
     columns = chosen + ([target] if target is not None else [])
-    frame = _to_float(raw, columns, where)
+    frame = _to_float(raw, columns, where, dtype)
+    del raw
     _check_finite(frame, where)
     chosen, dropped = _drop_constant(frame, chosen, target, where)
     columns = chosen + ([target] if target is not None else [])
@@ -119,7 +128,8 @@ def _read_header_line(file: Path, where: str) -> str:
     if file.is_dir():
         raise KinsynthError(f"{where}: is a directory, expected a CSV file")
     try:
-        with file.open(encoding="utf-8-sig", newline="") as handle:
+        opener = gzip.open if file.suffix.lower() == ".gz" else open
+        with opener(file, "rt", encoding="utf-8-sig", newline="") as handle:
             for line in handle:
                 if line.strip():
                     return line.rstrip("\r\n")
@@ -128,8 +138,9 @@ def _read_header_line(file: Path, where: str) -> str:
             f"{where}: not readable as UTF-8 text ({exc.reason} at byte {exc.start}), "
             "expected a comma-separated text file"
         ) from None
-    except OSError as exc:
-        raise KinsynthError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        reason = getattr(exc, "strerror", None) or exc
+        raise KinsynthError(f"{where}: cannot be read ({reason})") from None
     raise KinsynthError(f"{where}: file is empty, expected a header row and data rows")
 
 
@@ -155,8 +166,43 @@ def _check_duplicates(names: list[str], where: str) -> None:
         raise KinsynthError(f"{where}: duplicate column names {shown}, expected unique names")
 
 
-def _read_frame(file: Path, names: list[str], where: str) -> pd.DataFrame:
-    """Parse with pandas, keeping the raw (stripped) names and rejecting ragged rows."""
+def _read_parquet(file: Path, where: str) -> pd.DataFrame:
+    """A Parquet table as pandas reads it (needs pyarrow, an optional extra)."""
+    if not file.exists():
+        raise KinsynthError(f"{where}: file not found, expected a Parquet file")
+    try:
+        frame = pd.read_parquet(file)
+    except ImportError:
+        raise KinsynthError(
+            f"{where}: reading Parquet needs pyarrow (pip install 'kinsynth[parquet]')"
+        ) from None
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise KinsynthError(f"{where}: not a readable Parquet file ({exc})") from None
+    if len(frame) == 0:
+        raise KinsynthError(f"{where}: has no data rows, expected at least one row")
+    frame.columns = [str(name) for name in frame.columns]
+    return frame.reset_index(drop=isinstance(frame.index, pd.RangeIndex))
+
+
+def _read_frame(file: Path, names: list[str], where: str, dtype: type) -> pd.DataFrame:
+    """Parse with pandas, keeping the raw (stripped) names and rejecting ragged rows.
+
+    A clean numeric file is parsed straight into ``dtype`` (every column but a possible index
+    column first): one pass, no float64 copy. Anything else is parsed generally, so that the
+    checks after this can name the bad cell.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            frame = pd.read_csv(
+                file, encoding="utf-8-sig", index_col=False,
+                dtype=dict.fromkeys(range(1, len(names)), dtype),
+            )
+            if len(names) == frame.shape[1] and len(frame):
+                frame.columns = names
+                return frame
+        except (ValueError, TypeError, pd.errors.ParserError, pd.errors.ParserWarning):
+            pass  # the general reader below says what is wrong
     with warnings.catch_warnings():
         # index_col=False stops pandas from silently turning an extra leading field into an index;
         # it then warns instead, which we promote to an error.
@@ -246,14 +292,14 @@ def _listing(names: Sequence[str]) -> str:
 # ------------------------------------------------------------------------------- value checks
 
 
-def _to_float(frame: pd.DataFrame, columns: list[str], where: str) -> pd.DataFrame:
-    """Convert the used columns to float64, naming the first non-numeric cell if any."""
+def _to_float(frame: pd.DataFrame, columns: list[str], where: str, dtype: type) -> pd.DataFrame:
+    """Convert the used columns to ``dtype``, naming the first non-numeric cell if any."""
     converted = {}
     for name in columns:
         values = frame[name]
         if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
             values = _coerce_numeric(values, name, frame.index, where)
-        converted[name] = values.to_numpy(dtype=np.float64)
+        converted[name] = values.to_numpy(dtype=dtype)
     return pd.DataFrame(converted, index=frame.index, columns=columns)
 
 
@@ -308,7 +354,8 @@ def _drop_constant(
     """
     if len(frame) < 2:
         return features, []
-    constant = frame.columns[(frame.nunique(axis=0) <= 1).to_numpy()].tolist()
+    values = frame.to_numpy()
+    constant = frame.columns[values.min(axis=0) == values.max(axis=0)].tolist()
     if target is not None and target in constant:
         value = float(frame[target].iloc[0])
         raise KinsynthError(

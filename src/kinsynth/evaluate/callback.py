@@ -22,6 +22,7 @@ import pytorch_lightning as pl
 
 from kinsynth.evaluate import figures, metrics
 from kinsynth.evaluate.oracles import make_oracle
+from kinsynth.tables_out import write_csv
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class EvaluationCallback(pl.Callback):
         n_conditional: int = 500,
         figures: bool = True,
         seed: int = 0,
+        max_rows: dict[str, int | None] | None = None,
     ) -> None:
         self.output_dir = Path(output_dir)
         self.n_synthetic = n_synthetic
@@ -74,6 +76,7 @@ class EvaluationCallback(pl.Callback):
         self.n_conditional = int(n_conditional)
         self.figures = figures
         self.seed = int(seed)
+        self.caps = metrics.RowCaps.from_mapping(max_rows)
         self._fit_started = 0.0
         self._fit_seconds = 0.0
         self._figure_objects: dict[str, Any] = {}
@@ -92,7 +95,7 @@ class EvaluationCallback(pl.Callback):
             dm = trainer.datamodule
             synth = pl_module.sample(len(dm.test_frame), seed=self.seed)
             figures_now = metrics.evaluate_samples(
-                dm.train_frame, dm.test_frame, synth, dm.features, dm.target, self.seed
+                dm.train_frame, dm.test_frame, synth, dm.features, dm.target, self.seed, self.caps
             )
             pl_module.log_dict({f"eval/{k}": v for k, v in figures_now.items()}, batch_size=1)
 
@@ -102,7 +105,9 @@ class EvaluationCallback(pl.Callback):
         trainer.save_checkpoint(self.output_dir / "checkpoints" / "last.ckpt")
         if not trainer.is_global_zero:
             return
+        started = time.perf_counter()
         results = self.evaluate(trainer.datamodule, pl_module)
+        results["evaluation_seconds"] = time.perf_counter() - started
         results["fit_seconds"] = self._fit_seconds
         results["epochs"] = trainer.current_epoch
         self.results = results
@@ -115,31 +120,40 @@ class EvaluationCallback(pl.Callback):
         """Every figure for ``model`` on the test split of ``dm``; writes synthetic.csv and PNGs."""
         train, test = dm.train_frame, dm.test_frame
         n = int(self.n_synthetic or len(dm.table.frame))
-        synth = model.sample(n, seed=self.seed)
-        synth.index.name = None
-        synth.to_csv(self.output_dir / "synthetic.csv", index=True)
+        with metrics.timed("sample + synthetic.csv", n):
+            synth = model.sample(n, seed=self.seed)
+            write_csv(synth, self.output_dir / "synthetic.csv")
 
-        results: dict[str, float] = {"n_train": len(train), "n_test": len(test)}
-        results.update(
-            metrics.evaluate_samples(train, test, synth, dm.features, dm.target, self.seed)
-        )
-        recon = model.reconstruct(test)
-        results["recon_mse"] = _standardised_mse(train, test, recon)
-        results["kl"] = float(np.mean(model.kl(test)))
+        results: dict[str, float] = {"n_train": len(train), "n_test": len(test), "n_synthetic": n}
+        results.update(metrics.evaluate_samples(
+            train, test, synth, dm.features, dm.target, self.seed, self.caps
+        ))
+        with metrics.timed("recon_mse + kl", len(test)):
+            recon = model.reconstruct(test)
+            results["recon_mse"] = _standardised_mse(train, test, recon)
+            results["kl"] = float(np.mean(model.kl(test)))
         if model.conditional:
-            results.update(self._conditional(dm, model))
+            with metrics.timed("conditional (oracle)", 2 * self.n_conditional):
+                results.update(self._conditional(dm, model))
+            results["n_conditional"] = self.n_conditional
         if self.baselines:
-            results.update(_per_split(
-                ("baselines", *_split_key(dm, self.seed)),
-                lambda: metrics.reference_baselines(train, test, dm.features, dm.target, self.seed),
-            ))
+            with metrics.timed("baselines (real-vs-real, naive)", len(train)):
+                results.update(_per_split(
+                    ("baselines", *_split_key(dm, self.seed), self.caps),
+                    lambda: metrics.reference_baselines(
+                        train, test, dm.features, dm.target, self.seed, self.caps
+                    ),
+                ))
         if self.figures:
-            self._figures(dm, synth)
+            with metrics.timed("figures", len(synth)):
+                self._figures(dm, synth)
         return {k: (float(v) if v is not None else math.nan) for k, v in results.items()}
 
     def _conditional(self, dm: Any, model: Any) -> dict[str, float]:
-        key = ("oracle", self.oracle, *_split_key(dm, self.seed))
-        oracle, info = _per_split(key, lambda: make_oracle(self.oracle, dm))
+        key = ("oracle", self.oracle, *_split_key(dm, self.seed), self.caps.oracle_fit)
+        oracle, info = _per_split(
+            key, lambda: make_oracle(self.oracle, dm, self.caps.oracle_fit, self.seed)
+        )
         if oracle is None:
             return {}
 

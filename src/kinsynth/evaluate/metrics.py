@@ -128,7 +128,10 @@ computed on those rows only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -146,9 +149,67 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 ArrayLike = np.ndarray | pd.DataFrame
+log = logging.getLogger(__name__)
 
 MMD_MAX_ROWS = 2000
 """Rows per set used by the MMD (its cost is quadratic in the number of rows)."""
+
+
+@dataclass(frozen=True)
+class RowCaps:
+    """Most rows each costly figure uses: a seeded subsample of each set beyond that.
+
+    The defaults are at or above what the 5,000-row reference data gives each figure (500 test
+    rows, 4,000 training rows, 5,000 synthetic rows), so its figures are unchanged by them, while a
+    300,000-row table is evaluated in seconds; docs/performance.md has the measurement. ``None``
+    lifts a cap.
+    """
+
+    c2st: int | None = 5000
+    """Rows per side (real, synthetic) of the classifier two-sample test."""
+    mmd: int | None = MMD_MAX_ROWS
+    """Rows per set of the MMD (quadratic cost)."""
+    memorisation: int | None = 5000
+    """Synthetic and held-out rows whose nearest training row is looked up."""
+    memorisation_reference: int | None = 50000
+    """Training rows searched for those nearest neighbours."""
+    utility: int | None = 20000
+    """Rows each TSTR/TRTR regressor is fitted on."""
+    oracle_fit: int | None = 50000
+    """Training rows the surrogate oracle is fitted on (the simulator needs none)."""
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, int | None] | None) -> RowCaps:
+        """From a config mapping; unknown keys are a one-line error naming the key."""
+        from kinsynth.errors import KinsynthError
+
+        values = dict(values or {})
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise KinsynthError(
+                f"callbacks.evaluation.max_rows: unknown key(s) {unknown}, expected {sorted(known)}"
+            )
+        for key, value in values.items():
+            if value is not None and int(value) < 10:
+                raise KinsynthError(
+                    f"callbacks.evaluation.max_rows.{key}={value}: expected at least 10 rows "
+                    "or null (no cap)"
+                )
+        return cls(**{k: None if v is None else int(v) for k, v in values.items()})
+
+
+def _cap(x: np.ndarray, cap: int | None, rng: np.random.Generator) -> np.ndarray:
+    """``x`` itself when within ``cap``, else a seeded subsample of ``cap`` rows."""
+    return x if cap is None else _subsample(x, cap, rng)
+
+
+@contextmanager
+def timed(figure: str, rows: int) -> Iterator[None]:
+    """Log (DEBUG) how long one figure took, so the next slow figure is found in one run."""
+    started = time.perf_counter()
+    yield
+    log.debug("%s: %.3f s on %d rows", figure, time.perf_counter() - started, rows)
 
 KL_RIDGE = 1e-6
 """Added to the covariance diagonals in :func:`gauss_kl` (standardised units)."""
@@ -295,6 +356,7 @@ def fidelity(
     synth: ArrayLike,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
     seed: int = 0,
+    mmd_rows: int | None = MMD_MAX_ROWS,
 ) -> dict[str, float]:
     """All fidelity figures of the module docstring, keyed as in :data:`FIDELITY_KEYS`.
 
@@ -311,7 +373,7 @@ def fidelity(
         "wasserstein": wasserstein(r, s),
         "ks": ks(r, s),
         "corr_diff": corr_diff(r, s),
-        "mmd": mmd(r, s, seed=seed),
+        "mmd": mmd(r, s, seed=seed, max_rows=mmd_rows or max(len(r), len(s))),
         "gauss_kl": gauss_kl(r, s),
         "out_of_range": out_of_range(s, np.asarray(lower), np.asarray(upper)),
         "std_ratio_min": float(np.nanmin(ratios)),
@@ -365,7 +427,7 @@ def utility_r2(
 
 def memorisation_ratio(train: ArrayLike, holdout: ArrayLike, synth: ArrayLike) -> float:
     """Median nearest-training-row distance of synthetic rows over that of held-out real rows."""
-    nn = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(_as_2d(train))
+    nn = NearestNeighbors(n_neighbors=1, algorithm="auto").fit(_as_2d(train))
     d_synth = nn.kneighbors(_as_2d(synth))[0][:, 0]
     d_holdout = nn.kneighbors(_as_2d(holdout))[0][:, 0]
     denom = float(np.median(d_holdout))
@@ -523,11 +585,23 @@ def naive_independent_sample(train: ArrayLike, n: int, seed: int = 0) -> np.ndar
 
 
 def _space_figures(
-    train: np.ndarray, test: np.ndarray, synth: np.ndarray, seed: int, suffix: str
+    train: np.ndarray,
+    test: np.ndarray,
+    synth: np.ndarray,
+    seed: int,
+    suffix: str,
+    caps: RowCaps,
 ) -> dict[str, float]:
     """Fidelity + C2ST in one (already standardised) column space, keys suffixed."""
-    figures = fidelity(test, synth, bounds=(train.min(axis=0), train.max(axis=0)), seed=seed)
-    figures["c2st_auc"] = c2st_auc(test, synth, seed=seed)
+    with timed(f"fidelity{suffix}", len(synth)):
+        figures = fidelity(
+            test, synth, bounds=(train.min(axis=0), train.max(axis=0)), seed=seed,
+            mmd_rows=caps.mmd,
+        )
+    rng = np.random.default_rng(seed)
+    real_c2st, synth_c2st = _cap(test, caps.c2st, rng), _cap(synth, caps.c2st, rng)
+    with timed(f"c2st_auc{suffix}", len(real_c2st) + len(synth_c2st)):
+        figures["c2st_auc"] = c2st_auc(real_c2st, synth_c2st, seed=seed)
     return {f"{key}{suffix}": value for key, value in figures.items()}
 
 
@@ -538,12 +612,16 @@ def evaluate_samples(
     features: list[str],
     target: str | None,
     seed: int = 0,
+    caps: RowCaps | None = None,
 ) -> dict[str, float]:
     """Every figure for one synthetic set, keyed as in the module docstring's key convention.
 
     Standardised with the training rows' mean/std; real reference = ``test``; out-of-range bounds
-    = the training rows' range. Joint figures and utility need ``target`` in ``synth``.
+    = the training rows' range. Joint figures and utility need ``target`` in ``synth``. The costly
+    figures use at most ``caps`` rows per set (seeded subsamples); ``n_<figure>`` keys record the
+    rows each one used.
     """
+    caps = caps or RowCaps()
     joint = target is not None and target in synth.columns
     cols = [*features, target] if joint else list(features)
     scaler = Standardiser().fit(train[cols])
@@ -556,11 +634,29 @@ def evaluate_samples(
         return out
 
     k = len(features)
-    out.update(_space_figures(tr[:, :k], te[:, :k], sy[:, :k], seed, ""))
-    out["memorisation_ratio"] = memorisation_ratio(tr[:, :k], te[:, :k], sy[:, :k])
+    out.update(_space_figures(tr[:, :k], te[:, :k], sy[:, :k], seed, "", caps))
+    rng = np.random.default_rng(seed)
+    reference = _cap(tr[:, :k], caps.memorisation_reference, rng)
+    holdout = _cap(te[:, :k], caps.memorisation, rng)
+    queries = _cap(sy[:, :k], caps.memorisation, rng)
+    with timed("memorisation_ratio", len(reference)):
+        out["memorisation_ratio"] = memorisation_ratio(reference, holdout, queries)
+    out.update(
+        n_fidelity=len(sy),
+        n_c2st=2 * min(len(te), len(sy), caps.c2st or len(sy)),
+        n_mmd=min(len(te), caps.mmd or len(te)) + min(len(sy), caps.mmd or len(sy)),
+        n_memorisation=len(holdout) + len(queries),
+        n_memorisation_reference=len(reference),
+    )
     if joint:
-        out.update(_space_figures(tr, te, sy, seed, "_joint"))
-        out.update(utility_r2(tr[:, :k], tr[:, k], te[:, :k], te[:, k], sy[:, :k], sy[:, k], seed))
+        out.update(_space_figures(tr, te, sy, seed, "_joint", caps))
+        fit_train, fit_synth = _cap(tr, caps.utility, rng), _cap(sy, caps.utility, rng)
+        with timed("utility_r2", len(fit_train) + len(fit_synth)):
+            out.update(utility_r2(
+                fit_train[:, :k], fit_train[:, k], te[:, :k], te[:, k],
+                fit_synth[:, :k], fit_synth[:, k], seed,
+            ))
+        out["n_utility"] = len(fit_train) + len(fit_synth)
     return out
 
 
@@ -570,6 +666,7 @@ def reference_baselines(
     features: list[str],
     target: str | None,
     seed: int = 0,
+    caps: RowCaps | None = None,
 ) -> dict[str, float]:
     """The :func:`evaluate_samples` figures for the ceiling (``realreal_``) and floor (``naive_``).
 
@@ -582,11 +679,11 @@ def reference_baselines(
     order = rng.permutation(len(train))
     half = len(train) // 2
     first, second = train.iloc[order[:half]], train.iloc[order[half:]]
-    realreal = evaluate_samples(first, test, second, features, target, seed)
+    realreal = evaluate_samples(first, test, second, features, target, seed, caps)
 
     naive_rows = naive_independent_sample(train[cols], len(train), seed)
     naive = evaluate_samples(
-        train, test, pd.DataFrame(naive_rows, columns=cols), features, target, seed
+        train, test, pd.DataFrame(naive_rows, columns=cols), features, target, seed, caps
     )
     return {
         **{f"realreal_{key}": value for key, value in realreal.items()},

@@ -505,7 +505,8 @@ def _synthetic(job: Job) -> pd.DataFrame:
     path = job.path / "synthetic.csv"
     if not path.is_file():
         raise KinsynthError(f"'{path}' not found")
-    return pd.read_csv(path, index_col=0)
+    frame = pd.read_csv(path)  # older runs wrote an unnamed index column first
+    return frame.drop(columns=[c for c in frame.columns if c.startswith("Unnamed: ")])
 
 
 def _finite(values: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ produce designs in the units a metabolic engineer reads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,13 +24,26 @@ from kinsynth.models.elbo import kl_to_standard_normal
 
 TargetRequest = float | int | tuple[float, float] | str | Sequence[float] | np.ndarray | None
 _TARGET_BANK_SIZE = 4096
+#: Rows per unit of randomness in sampling: each block has its own seeded generators, so the rows
+#: do not depend on how a caller chunks them. Big enough that the decoder's matmuls stay efficient.
+SAMPLE_BLOCK_ROWS = 16384
+#: Rows per yielded chunk by default: about 30 MB of float64 for 20 columns, whatever ``n`` is.
+DEFAULT_CHUNK_ROWS = 200_000
 
 
 def parse_target(request: TargetRequest) -> float | tuple[float, float] | np.ndarray | None:
     """Turn a user's target request into a number, a (lo, hi) range, or per-row values.
 
     Strings come from the command line: ``"1.4"`` or ``"1.2:1.5"`` (a range drawn uniformly).
+    NaN and infinite requests are refused: a design for them would be a column of NaN.
     """
+    parsed = _parse_target(request)
+    if parsed is not None and not np.isfinite(np.asarray(parsed, dtype=np.float64)).all():
+        raise KinsynthError(f"target={request!r}: expected finite numbers, not NaN or infinity")
+    return parsed
+
+
+def _parse_target(request: TargetRequest) -> float | tuple[float, float] | np.ndarray | None:
     if request is None or isinstance(request, (float, int, np.floating, np.integer)):
         return None if request is None else float(request)
     if isinstance(request, str):
@@ -182,20 +195,78 @@ class GenerativeModule(pl.LightningModule):
             raise KinsynthError(f"target: got {len(request)} values for n={n} rows")
         return request
 
-    @torch.no_grad()
-    def sample(self, n: int, target: TargetRequest = None, seed: int | None = None) -> pd.DataFrame:
+    def sample(
+        self,
+        n: int,
+        target: TargetRequest = None,
+        seed: int | None = None,
+        chunk_size: int | None = None,
+    ) -> pd.DataFrame:
         """Draw ``n`` new rows in original units (features, plus the target where there is one).
 
         ``target`` (conditional models only): a number, a ``(lo, hi)`` range or ``"lo:hi"`` string
-        drawn uniformly, per-row values, or None to draw from the training targets.
+        drawn uniformly, per-row values, or None to draw from the training targets. The rows are
+        made ``chunk_size`` at a time (see :meth:`iter_sample`); the result does not depend on it.
+        """
+        chunks = list(self.iter_sample(n, target=target, seed=seed, chunk_size=chunk_size))
+        if not chunks:
+            columns = self.data_columns + ([self.target] if self.conditional else [])
+            return pd.DataFrame(columns=columns, dtype=np.float64)
+        if len(chunks) == 1:
+            return chunks[0]
+        return pd.concat(chunks, ignore_index=True)
+
+    def iter_sample(
+        self,
+        n: int,
+        target: TargetRequest = None,
+        seed: int | None = None,
+        chunk_size: int | None = None,
+    ) -> Iterator[pd.DataFrame]:
+        """Yield ``n`` rows as DataFrames of at most ``chunk_size`` rows, so memory stays flat.
+
+        Randomness is drawn per fixed block of :data:`SAMPLE_BLOCK_ROWS` rows, each block from its
+        own generators seeded by ``(seed, block index)``: the same seed gives the same rows
+        whatever the chunk size, and a chunk never needs the rows before it.
         """
         self._require_transform()
         if target is not None and not self.conditional:
             raise KinsynthError(
                 "target= was given but this model is unconditional: train a conditional model "
-                "(model=cvae or model=bcvae) to generate designs for a requested flux"
+                "(model=cvae, model=bcvae or model=cppca) to generate designs for a requested flux"
             )
-        rng = np.random.default_rng(seed)
+        n = int(n)
+        chunk = DEFAULT_CHUNK_ROWS if chunk_size is None else int(chunk_size)
+        if chunk < 1:
+            raise KinsynthError(f"chunk_size={chunk_size}: expected a positive number of rows")
+        request = parse_target(target) if self.conditional else None
+        if isinstance(request, np.ndarray) and len(request) != n:
+            raise KinsynthError(f"target: got {len(request)} values for n={n} rows")
+        root = int(np.random.default_rng(seed).integers(0, 2**62))
+        pending: list[pd.DataFrame] = []
+        held = 0
+        for start in range(0, n, SAMPLE_BLOCK_ROWS):
+            rows = min(SAMPLE_BLOCK_ROWS, n - start)
+            pending.append(self._sample_block(rows, start, request, root))
+            held += rows
+            while held >= chunk or (start + rows == n and held > 0):
+                frame = pending[0] if len(pending) == 1 else pd.concat(pending, ignore_index=True)
+                yield frame.iloc[:chunk].reset_index(drop=True)
+                rest = frame.iloc[chunk:]
+                pending = [rest] if len(rest) else []
+                held = len(rest)
+
+    @torch.no_grad()
+    def _sample_block(
+        self,
+        rows: int,
+        start: int,
+        request: float | tuple[float, float] | np.ndarray | None,
+        root: int,
+    ) -> pd.DataFrame:
+        """Rows ``start .. start + rows`` of a sample whose randomness comes from ``root``."""
+        block = start // SAMPLE_BLOCK_ROWS
+        rng = np.random.default_rng([root, block])
         generator = torch.Generator(device=self.device)
         generator.manual_seed(int(rng.integers(0, 2**62)))
         was_training = self.training
@@ -203,9 +274,12 @@ class GenerativeModule(pl.LightningModule):
         try:
             condition, targets = None, None
             if self.conditional:
-                targets = self.resolve_targets(n, target, rng)
+                if isinstance(request, np.ndarray):
+                    targets = request[start : start + rows]
+                else:
+                    targets = self.resolve_targets(rows, request, rng)
                 condition = self._scale(targets[:, None], self.condition_columns)
-            scaled = self.sample_scaled(n, condition, generator)
+            scaled = self.sample_scaled(rows, condition, generator)
         finally:
             self.train(was_training)
         frame = pd.DataFrame(self._unscale(scaled, self.data_columns), columns=self.data_columns)
