@@ -19,14 +19,18 @@ def hydra_subdir(
     """Where Hydra records a run's config: an earlier run's ``.hydra`` is never overwritten.
 
     A resumed run writes ``.hydra/resume-<time>``; a new run into a directory that already holds
-    a run's config writes ``.hydra/rerun-<time>`` (the run itself is then refused or, with
-    ``skip_finished``, skipped), unless ``overwrite=true`` says the old run may go.
+    a run (its outputs, see ``kinsynth.run_directory.holds_a_run``) writes ``.hydra/rerun-<time>``
+    (the run itself is then refused or, with ``skip_finished``, skipped), unless
+    ``overwrite=true`` says the old run may go. A directory holding only a failed attempt's
+    config gets the new run's config in ``.hydra`` itself.
     """
+    from kinsynth.run_directory import holds_a_run
+
     stamp = f"{datetime.now():%Y-%m-%d_%H-%M-%S-%f}"
     if resume not in (None, "", "None", "null"):
         return f".hydra/resume-{stamp}"
     replace = str(overwrite).lower() == "true"
-    if output_dir and not replace and (Path(output_dir) / ".hydra" / "config.yaml").is_file():
+    if output_dir and not replace and holds_a_run(Path(output_dir)):
         return f".hydra/rerun-{stamp}"
     return ".hydra"
 

@@ -143,3 +143,13 @@ def test_skip_finished_returns_the_finished_jobs_metrics_without_training(
                      "skip_finished=true")
     assert "already holds this finished job; skipped" in result.stdout + result.stderr
     assert (copy / "checkpoints" / "last.ckpt").stat().st_mtime_ns == stamp
+
+
+def test_a_failed_attempt_leaves_the_directory_to_the_next_run(toy_csv: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    failed = run_cli("train.py", f"data.path={tmp_path / 'missing.csv'}", f"hydra.run.dir={run}",
+                     *FAST, check=False)
+    assert failed.returncode == 1
+    run_cli("train.py", f"data.path={toy_csv}", f"hydra.run.dir={run}", *FAST)
+    assert str(toy_csv) in (run / ".hydra" / "config.yaml").read_text()
+    assert not list((run / ".hydra").glob("rerun-*"))
