@@ -130,7 +130,7 @@ def test_plain_data_checkpoint_round_trips_to_the_same_samples(compose_train, tm
 
     run_training(compose_train(f"model={model}", "latent_dim=2", "trainer.max_epochs=2",
                                "callbacks.evaluation.figures=false"), tmp_path)
-    written = pd.read_csv(tmp_path / "synthetic.csv", index_col=0)
+    written = pd.read_csv(tmp_path / "synthetic.csv")
     loaded = load(tmp_path)
     pd.testing.assert_frame_equal(loaded.sample(len(written), seed=0), written, check_exact=False,
-                                  rtol=1e-9)
+                                  rtol=1e-5)  # synthetic.csv holds 6 significant digits

@@ -38,7 +38,7 @@ def _environment() -> dict[str, str]:
 
 def _outputs(run: Path) -> tuple[dict[str, float], pd.DataFrame]:
     metrics = json.loads((run / "metrics.json").read_text())
-    return metrics, pd.read_csv(run / "synthetic.csv", index_col=0)
+    return metrics, pd.read_csv(run / "synthetic.csv")
 
 
 @pytest.mark.slow
