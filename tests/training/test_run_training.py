@@ -55,7 +55,8 @@ def test_same_seed_same_numbers(compose_train, tmp_path):
         out = tmp_path / name
         cfg = compose_train("model=cvae", *FAST, output_dir=out)
         metrics = run_training(cfg, out)
-        metrics.pop("fit_seconds")
+        # wall-clock timings are the only figures allowed to differ between identical runs
+        metrics = {k: v for k, v in metrics.items() if not k.endswith("_seconds")}
         results.append((metrics, pd.read_csv(out / "synthetic.csv")))
     assert results[0][0] == pytest.approx(results[1][0], nan_ok=True)
     pd.testing.assert_frame_equal(results[0][1], results[1][1])
