@@ -1,9 +1,17 @@
 # Two commands on a fresh machine: `make train` and `make test`.
-# The CPU build of torch is installed first on machines without a GPU, so pip never pulls a CUDA build.
+# torch is installed first, from PyTorch's CPU wheel index on machines without an NVIDIA GPU, so pip
+# never pulls the multi-GB CUDA stack where it cannot be used. Override TORCH_SPEC / TORCH_INDEX for
+# another build (TORCH_INDEX= with nothing after it means pip's own index).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
 TORCH_SPEC ?= torch==2.13.0
+CPU_INDEX := https://download.pytorch.org/whl/cpu
+GPU := $(shell command -v nvidia-smi 2>/dev/null)
+TORCH_INDEX ?= $(if $(GPU),,$(CPU_INDEX))
+# an unreachable index must fail in seconds, not after pip's default retries and 180 s timeouts
+FAST_FAIL := --timeout 5 --retries 0
 ARGS ?=
 PYTEST_ARGS ?=
 
@@ -11,13 +19,22 @@ PYTEST_ARGS ?=
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PIP) install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+ifeq ($(TORCH_INDEX),)
 	@if $(PY) -c "import torch" 2>/dev/null; then echo "torch already installed: $$($(PY) -c 'import torch; print(torch.__version__)')"; \
-	 elif command -v nvidia-smi >/dev/null 2>&1; then echo "GPU found: install your CUDA build of torch into $(VENV) first (see README)"; $(PY) -m pip install torch; \
-	 else $(PY) -m pip install --quiet "$(TORCH_SPEC)"; fi
-	$(PY) -m pip install --quiet -e ".[test]"
+	 else echo "installing $(TORCH_SPEC) from pip's index (GPU found: the CUDA build)"; \
+	 $(PIP) install --quiet "$(TORCH_SPEC)"; fi
+else
+	@if $(PY) -c "import torch" 2>/dev/null; then echo "torch already installed: $$($(PY) -c 'import torch; print(torch.__version__)')"; \
+	 else echo "installing $(TORCH_SPEC), CPU build, from $(TORCH_INDEX)"; \
+	 $(PIP) install --quiet $(FAST_FAIL) --index-url $(TORCH_INDEX) "$(TORCH_SPEC)" 2>/dev/null || \
+	 { echo "$(TORCH_INDEX) unreachable: installing $(TORCH_SPEC) from pip's configured index"; \
+	   $(PIP) install --quiet "$(TORCH_SPEC)"; }; fi
+endif
+	@echo "installing kinsynth and its dependencies (pip install -e .[test])"
+	@$(PIP) install --quiet -e ".[test]"
 	@touch $@
 
 train: $(VENV)/.installed

@@ -5,7 +5,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 import kinsynth.config  # noqa: F401  (registers the config resolvers)
-from kinsynth.cli import guarded
+from kinsynth.cli import guarded, in_multirun
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
@@ -16,7 +16,7 @@ def main(cfg: DictConfig) -> float | None:
     metrics = run_training(cfg, HydraConfig.get().runtime.output_dir)
     if not metrics or not cfg.get("optimized_metric"):
         return None
-    return objective(metrics, cfg.optimized_metric)
+    return objective(metrics, cfg.optimized_metric, sweeping=in_multirun())
 
 
 if __name__ == "__main__":

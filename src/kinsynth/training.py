@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import math
 import os
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from kinsynth.cli import in_multirun
 from kinsynth.errors import KinsynthError
+from kinsynth.evaluate.trust import objective_warning, trust_warnings
 from kinsynth.models import GenerativeModule, LatentVariableModel
 from kinsynth.run_directory import RunDirectoryLock, check_fresh_start
 from kinsynth.training_checks import (
@@ -146,6 +146,8 @@ def _train(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
     metrics = evaluation_results(callbacks)
     log.info("run directory %s", output_dir)
     log.info("%s", summary_line(metrics))
+    for warning in trust_warnings(metrics):
+        log.warning("%s", warning)
     return metrics
 
 
@@ -161,13 +163,14 @@ def summary_line(metrics: dict[str, float]) -> str:
     return "test split: " + ", ".join(shown) if shown else "no metrics written"
 
 
-def objective(metrics: dict[str, float], key: str) -> float | None:
-    """The figure a sweeper optimises; None (a failed trial to Optuna) when absent or not finite."""
-    value = float(metrics.get(key, math.nan))
-    if not math.isfinite(value):
-        log.warning(
-            "optimized_metric=%s is %s in metrics.json (available: %s); returning None",
-            key, "missing" if key not in metrics else value, ", ".join(sorted(metrics)),
-        )
+def objective(metrics: dict[str, float], key: str, sweeping: bool = True) -> float | None:
+    """The figure a sweeper optimises; None (a failed trial to Optuna) when absent or not finite.
+
+    The warning matters only to a sweeper, so a single run (``sweeping=False``) stays quiet.
+    """
+    problem = objective_warning(metrics, key)
+    if problem is not None:
+        if sweeping:
+            log.warning("%s", problem)
         return None
-    return value
+    return float(metrics[key])

@@ -22,6 +22,7 @@ import pytorch_lightning as pl
 
 from kinsynth.evaluate import figures, metrics
 from kinsynth.evaluate.oracles import make_oracle
+from kinsynth.evaluate.trust import trust_warnings
 from kinsynth.tables_out import write_csv
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,8 @@ class EvaluationCallback(pl.Callback):
         results["epochs"] = trainer.current_epoch
         self.results = results
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        (self.output_dir / "metrics.json").write_text(json.dumps(results, indent=2, sort_keys=True))
+        written = {**results, "warnings": trust_warnings(results)}
+        (self.output_dir / "metrics.json").write_text(json.dumps(written, indent=2, sort_keys=True))
         self._log_to_tensorboard(trainer, pl_module, results)
 
     # ---- evaluation --------------------------------------------------------------------------

@@ -192,7 +192,7 @@ def read_job(path: Path) -> Job:
             raise KinsynthError(f"'{metrics_path}': not valid JSON ({error})") from None
         if not isinstance(raw, dict):
             raise KinsynthError(f"'{metrics_path}': expected a JSON object of metric values")
-        job.metrics = {k: _as_float(v) for k, v in raw.items()}
+        job.metrics = {k: _as_float(v) for k, v in raw.items() if k != "warnings"}
     if job.ok and not config:
         raise KinsynthError(f"'{config_path}' is missing: cannot tell which model the job ran")
     return job
