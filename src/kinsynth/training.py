@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
 from kinsynth.cli import in_multirun
+from kinsynth.console import EpochProgressBar, ProgressLog, quiet_third_party
 from kinsynth.errors import KinsynthError
 from kinsynth.evaluate.trust import objective_warning, trust_warnings
 from kinsynth.models import GenerativeModule, LatentVariableModel
@@ -109,6 +110,7 @@ def run_training(cfg: DictConfig, output_dir: str | Path) -> dict[str, float]:
 
 
 def _train(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
+    quiet_third_party()
     threads = int(cfg.get("threads") or 1)
     torch.set_num_threads(threads)
     # sklearn's gradient boosting (C2ST, utility) and BLAS obey this too: no oversubscribed sweeps
@@ -121,7 +123,9 @@ def _train(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
     show_progress = _interactive() if progress == "auto" else bool(progress)
     callbacks = _instantiate_group(cfg.get("callbacks")) + resume_callbacks
     if show_progress:
-        callbacks.append(pl.callbacks.RichProgressBar())
+        callbacks.append(EpochProgressBar())
+    elif cfg.get("progress_lines", 10):
+        callbacks.append(ProgressLog(lines=int(cfg.get("progress_lines", 10))))
     trainer: pl.Trainer = hydra.utils.instantiate(
         cfg.trainer,
         callbacks=callbacks,

@@ -1,4 +1,4 @@
-"""Figures that say when they cannot be trusted: each rule alone, then whole runs that break them."""
+"""Figures that say when they cannot be trusted: each rule alone, then runs that break them."""
 
 from __future__ import annotations
 

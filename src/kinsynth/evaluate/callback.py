@@ -103,7 +103,8 @@ class EvaluationCallback(pl.Callback):
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # the final weights are the ones evaluated: keep them as last.ckpt whatever the
         # checkpoint interval (a collective call, so every rank makes it)
-        trainer.save_checkpoint(self.output_dir / "checkpoints" / "last.ckpt")
+        # the full state (optimiser and random states too), so resume= continues it exactly
+        trainer.save_checkpoint(self.output_dir / "checkpoints" / "last.ckpt", weights_only=False)
         if not trainer.is_global_zero:
             return
         started = time.perf_counter()
@@ -122,6 +123,11 @@ class EvaluationCallback(pl.Callback):
         """Every figure for ``model`` on the test split of ``dm``; writes synthetic.csv and PNGs."""
         train, test = dm.train_frame, dm.test_frame
         n = int(self.n_synthetic or len(dm.table.frame))
+        log.info(
+            "evaluating on %d test rows: %d synthetic rows, fidelity, C2ST, memorisation%s%s",
+            len(test), n, ", conditional designs against the oracle" if model.conditional else "",
+            ", real-vs-real and naive baselines" if self.baselines else "",
+        )
         with metrics.timed("sample + synthetic.csv", n):
             synth = model.sample(n, seed=self.seed)
             write_csv(synth, self.output_dir / "synthetic.csv")

@@ -269,9 +269,10 @@ class LatentVariableModel(GenerativeModule):
                 f"training loss became {totals[0].item()} at epoch {self.current_epoch}: lower "
                 f"optimizer.lr or check the data; {self._kept_checkpoint()}"
             )
+        # the train loss beside the epoch counter of a terminal's progress bar
+        self.log("train/loss", totals[0], on_step=False, on_epoch=True, batch_size=1, prog_bar=True)
         self.log_dict(
             {
-                "train/loss": totals[0],
                 "train/recon": totals[1],
                 "train/kl": totals[2],
                 "train/beta": beta,
