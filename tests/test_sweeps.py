@@ -14,6 +14,8 @@ import pytest
 import yaml
 from support import REPO_ROOT, run_cli
 
+from kinsynth.evaluate.sweep_plan import job_folder
+
 TINY = (
     "trainer.max_epochs=2",
     "callbacks.evaluation.baselines=false",
@@ -28,8 +30,9 @@ def _train(*overrides: str, data: Path, multirun: bool = False):
 
 
 def _job_dirs(sweep: Path) -> list[Path]:
-    jobs = (d for d in sweep.iterdir() if d.is_dir() and d.name.isdigit())
-    return sorted(jobs, key=lambda d: int(d.name))
+    """Job folders, ``<num>_<overrides>``, in job order."""
+    jobs = (d for d in sweep.iterdir() if d.is_dir() and d.name.split("_")[0].isdigit())
+    return sorted(jobs, key=lambda d: int(d.name.split("_")[0]))
 
 
 def _overrides(job: Path) -> list[str]:
@@ -219,13 +222,15 @@ def test_killing_a_parallel_sweep_ends_its_workers(toy_csv: Path, tmp_path: Path
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CI": "true"}
     parent = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
-    locks = [sweep / str(job) / ".kinsynth.lock" for job in (0, 1)]
+    def locks() -> list[Path]:
+        return [job_folder(sweep, job) / ".kinsynth.lock" for job in (0, 1)]
+
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not all(
-        lock.is_file() and lock.read_text().strip() for lock in locks
+        lock.is_file() and lock.read_text().strip() for lock in locks()
     ):
         time.sleep(0.2)
-    workers = [int(lock.read_text()) for lock in locks]  # each job's lock records its pid
+    workers = [int(lock.read_text()) for lock in locks()]  # each job's lock records its pid
     assert parent.pid not in workers and all(_alive(pid) for pid in workers)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
@@ -247,17 +252,17 @@ def test_rerun_of_an_interrupted_sweep_skips_finished_jobs_and_report_names_miss
     sweep = tmp_path / "sweep"
     args = ("model=ppca", "latent_dim=2,3", f"hydra.sweep.dir={sweep}")
     _train(*args, data=toy_csv, multirun=True)
-    shutil.rmtree(sweep / "1")  # as if the sweep was killed before job 1 started
+    shutil.rmtree(job_folder(sweep, 1))  # as if the sweep was killed before job 1 started
     report = run_cli("scripts/report.py", str(sweep), "--out", str(tmp_path / "report"),
                      "--no-figures")
     assert "job 1 (latent_dim=3): never started" in report.stdout
     assert "job 0" not in report.stdout.split("1 jobs")[0]
-    finished = (sweep / "0" / "checkpoints" / "last.ckpt").stat().st_mtime_ns
+    finished = (job_folder(sweep, 0) / "checkpoints" / "last.ckpt").stat().st_mtime_ns
 
     rerun = _train(*args, "skip_finished=true", data=toy_csv, multirun=True)
     assert "already holds this finished job; skipped" in rerun.stdout + rerun.stderr
-    assert (sweep / "0" / "checkpoints" / "last.ckpt").stat().st_mtime_ns == finished
-    assert json.loads((sweep / "1" / "metrics.json").read_text())["recon_mse"] > 0
+    assert (job_folder(sweep, 0) / "checkpoints" / "last.ckpt").stat().st_mtime_ns == finished
+    assert json.loads((job_folder(sweep, 1) / "metrics.json").read_text())["recon_mse"] > 0
     report = run_cli("scripts/report.py", str(sweep), "--out", str(tmp_path / "report"),
                      "--no-figures")
     assert "missing" not in report.stdout and "2 jobs, 0 failed" in report.stdout

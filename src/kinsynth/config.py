@@ -7,10 +7,40 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+_CLAIMED: dict[str, str] = {}
+
+
+def claim_fresh_dir(path: str) -> str:
+    """``path`` itself, created now, or ``path-2``, ``path-3``... when another run took it first.
+
+    Run directories are named to the second (microseconds made every name unreadable); creating
+    the directory here, atomically, is what keeps two runs started in the same second apart.
+    Remembered per process, so resolving the same config twice names the same directory.
+    """
+    if path not in _CLAIMED:
+        base = Path(path)
+        candidate, k = base, 1
+        while True:
+            try:
+                candidate.mkdir(parents=True)
+                break
+            except FileExistsError:
+                k += 1
+                candidate = base.with_name(f"{base.name}-{k}")
+        _CLAIMED[path] = str(candidate)
+    return _CLAIMED[path]
+
 
 def run_dir(resume: str | None, fresh: str) -> str:
-    """The run directory: the resumed run's own directory, else a fresh timestamped one."""
-    return str(resume) if resume not in (None, "", "None", "null") else fresh
+    """The run directory: the resumed run's own directory, else a fresh one named to the second."""
+    return str(resume) if resume not in (None, "", "None", "null") else claim_fresh_dir(fresh)
+
+
+def job_dir(override_dirname: str, num: int | str) -> str:
+    """A sweep job's folder name: ``3_latent_dim=3,model=cvae`` (see kinsynth.run_names)."""
+    from kinsynth.run_names import job_dir_name
+
+    return job_dir_name(override_dirname, num)
 
 
 def hydra_subdir(
@@ -36,6 +66,10 @@ def hydra_subdir(
 
 
 if not OmegaConf.has_resolver("kinsynth_run_dir"):
-    OmegaConf.register_new_resolver("kinsynth_run_dir", run_dir)
+    OmegaConf.register_new_resolver("kinsynth_run_dir", run_dir, use_cache=True)
+if not OmegaConf.has_resolver("kinsynth_fresh_dir"):
+    OmegaConf.register_new_resolver("kinsynth_fresh_dir", claim_fresh_dir, use_cache=True)
+if not OmegaConf.has_resolver("kinsynth_job_dir"):
+    OmegaConf.register_new_resolver("kinsynth_job_dir", job_dir)
 if not OmegaConf.has_resolver("kinsynth_hydra_subdir"):
     OmegaConf.register_new_resolver("kinsynth_hydra_subdir", hydra_subdir, use_cache=True)

@@ -25,6 +25,7 @@ from kinsynth.errors import KinsynthError
 from kinsynth.evaluate.trust import objective_warning, trust_warnings
 from kinsynth.models import GenerativeModule, LatentVariableModel
 from kinsynth.run_directory import RunDirectoryLock, check_fresh_start
+from kinsynth.run_names import run_hparams, run_label
 from kinsynth.training_checks import (
     check_training_settings,
     evaluation_results,
@@ -74,6 +75,18 @@ def _instantiate_group(group: DictConfig | None) -> list[Any]:
     if not group:
         return []
     return [hydra.utils.instantiate(c) for c in group.values() if c is not None and "_target_" in c]
+
+
+def _loggers(cfg: DictConfig) -> list[Any]:
+    """The configured loggers; TensorBoard's version is named after the model and its overrides."""
+    loggers = []
+    for conf in (cfg.get("logger") or {}).values():
+        if conf is None or "_target_" not in conf:
+            continue
+        named = str(conf._target_).endswith("TensorBoardLogger") and not conf.get("version")
+        extra = {"version": run_label(cfg)} if named else {}
+        loggers.append(hydra.utils.instantiate(conf, **extra))
+    return loggers
 
 
 def _resume_checkpoint(resume: str | None, output_dir: Path) -> str | None:
@@ -126,10 +139,13 @@ def _train(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
         callbacks.append(EpochProgressBar())
     elif cfg.get("progress_lines", 10):
         callbacks.append(ProgressLog(lines=int(cfg.get("progress_lines", 10))))
+    for callback in callbacks:
+        if hasattr(callback, "run_settings"):  # the evaluation callback's HParams columns
+            callback.run_settings = run_hparams(cfg)
     trainer: pl.Trainer = hydra.utils.instantiate(
         cfg.trainer,
         callbacks=callbacks,
-        logger=_instantiate_group(cfg.get("logger")) or False,
+        logger=_loggers(cfg) or False,
         enable_progress_bar=show_progress,
     )
     data_device = cfg.data.get("device", "auto")

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from support import run_cli
 
+from kinsynth.evaluate.sweep_plan import job_folder
+
 FAST = [
     "trainer.max_epochs=2",
     "callbacks.evaluation.baselines=false",
@@ -93,9 +95,9 @@ def test_multirun_goes_on_when_one_job_fails(toy_csv: Path, tmp_path: Path) -> N
     result = run_cli("train.py", "-m", "model=ppca", "latent_dim=2,9", f"data.path={toy_csv}",
                      f"hydra.sweep.dir={sweep}", *FAST)
     assert result.returncode == 0
-    assert json.loads((sweep / "0" / "metrics.json").read_text())["recon_mse"] > 0
-    assert "latent_dim=9" in (sweep / "1" / "error.txt").read_text()
-    assert not (sweep / "1" / "metrics.json").exists()
+    assert json.loads((job_folder(sweep, 0) / "metrics.json").read_text())["recon_mse"] > 0
+    assert "latent_dim=9" in (job_folder(sweep, 1) / "error.txt").read_text()
+    assert not (job_folder(sweep, 1) / "metrics.json").exists()
 
 
 def test_resume_from_the_command_line_keeps_the_original_config(toy_csv: Path, tmp_path: Path):

@@ -23,6 +23,7 @@ import pytorch_lightning as pl
 from kinsynth.evaluate import figures, metrics
 from kinsynth.evaluate.oracles import make_oracle
 from kinsynth.evaluate.trust import trust_warnings
+from kinsynth.run_names import ordered_metrics
 from kinsynth.tables_out import write_csv
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ class EvaluationCallback(pl.Callback):
         self._fit_seconds = 0.0
         self._figure_objects: dict[str, Any] = {}
         self.results: dict[str, float] = {}  # this fit's figures, for run_training to return
+        # the composed settings the HParams tab compares runs by (set by kinsynth.training)
+        self.run_settings: dict[str, Any] = {}
 
     # ---- hooks ------------------------------------------------------------------------------
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -205,8 +208,11 @@ class EvaluationCallback(pl.Callback):
                 tensorboard.experiment.add_figure(f"evaluation/{name}", fig, close=False)
             figures.save(fig, str(self.output_dir / "figures" / f"{name}.png"))
         self._figure_objects = {}
-        finite = {f"final/{k}": v for k, v in results.items() if math.isfinite(v)}
-        hparams = {k: v for k, v in dict(pl_module.hparams).items() if k != "feature_columns"}
+        ordered = ordered_metrics({k: v for k, v in results.items() if math.isfinite(v)})
+        finite = {f"final/{k}": v for k, v in ordered.items()}
+        own = {k: v for k, v in dict(pl_module.hparams).items() if k != "feature_columns"}
+        hparams = {**self.run_settings, **{k: v for k, v in own.items() if k not in
+                                           self.run_settings}}
         for lg in trainer.loggers:
             if isinstance(lg, pl.loggers.TensorBoardLogger):
                 lg.log_hyperparams(hparams, metrics=finite)

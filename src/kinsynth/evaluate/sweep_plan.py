@@ -44,6 +44,12 @@ def planned_jobs(sweep: Path) -> dict[int, str] | None:
     return {i: "" for i in range(int(trials))} if isinstance(trials, int) else None
 
 
+def job_folder(sweep: Path, number: int) -> Path:
+    """Folder of job ``number``: ``<number>_<overrides>`` (conf/hydra), or ``<number>``."""
+    named = sorted(sweep.glob(f"{number}_*"))
+    return named[0] if named else sweep / str(number)
+
+
 def unfinished_jobs(sweep: Path) -> list[str]:
     """One line per planned job of ``sweep`` without a metrics.json: never started or killed."""
     plan = planned_jobs(sweep)
@@ -51,7 +57,7 @@ def unfinished_jobs(sweep: Path) -> list[str]:
         return []
     lines = []
     for number, overrides in plan.items():
-        folder = sweep / str(number)
+        folder = job_folder(sweep, number)
         if (folder / "metrics.json").is_file() or (folder / "error.txt").is_file():
             continue  # finished, or failed with its reason recorded (listed as failed)
         state = "killed or still running" if folder.is_dir() else "never started"

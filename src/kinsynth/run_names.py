@@ -1,0 +1,108 @@
+"""Names a person can read in TensorBoard: which model a run is, and what its sweep job changed.
+
+Hydra names runs by timestamp and sweep jobs by number, so ``tensorboard --logdir outputs`` lists
+``runs/2026-11-28_17-17-25-170044`` and ``0``, ``1``, ... and nobody can tell a CVAE from a PPCA.
+These helpers derive names from the config group choices and the command-line overrides, and the
+flattened settings the HParams tab compares runs by.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+#: overrides that say where or how a run is written, not what it is
+_NOT_PART_OF_THE_NAME = ("hydra.", "paths.", "callbacks.", "logger", "resume=", "overwrite=",
+                         "skip_finished=", "progress_bar=", "progress_lines=", "threads=")
+_MAX_NAME = 120
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.,=+\-\[\]]+")
+
+#: the headline figures, first in the HParams table; bookkeeping goes last
+HEADLINE_METRICS = ("c2st_auc_joint", "cond_spearman", "hit_rate", "std_ratio_min",
+                    "recon_mse", "kl")
+_BOOKKEEPING = re.compile(r"^(n_.*|.*_seconds|epochs|oracle_is_simulator)$")
+
+
+def safe_name(text: str) -> str:
+    """A file-system-safe, bounded version of ``text`` (a hash keeps long names distinct)."""
+    name = _UNSAFE.sub("_", text).strip("_.")
+    if len(name) > _MAX_NAME:
+        digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+        name = f"{name[:_MAX_NAME - 9]}~{digest}"
+    return name
+
+
+def job_dir_name(override_dirname: str, num: int | str) -> str:
+    """A sweep job's folder: its number (for order; no two jobs share one) and its overrides."""
+    name = safe_name(str(override_dirname))
+    return f"{num}_{name}" if name else str(num)
+
+
+def _hydra() -> Any | None:
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        return HydraConfig.get()
+    except (ImportError, ValueError):
+        return None
+
+
+def model_choice(cfg: DictConfig) -> str:
+    """The model group choice (``cvae``) under Hydra, else the model class (compose() callers)."""
+    hydra = _hydra()
+    if hydra is not None and hydra.runtime.choices.get("model"):
+        return str(hydra.runtime.choices["model"])
+    target = str(OmegaConf.select(cfg, "model._target_", default="model") or "model")
+    return target.rsplit(".", 1)[-1].lower()
+
+
+def key_overrides() -> list[str]:
+    """The command line's overrides that change what is trained (``data.path`` by its file name)."""
+    hydra = _hydra()
+    if hydra is None:
+        return []
+    shown = []
+    for override in hydra.overrides.task:
+        if override.startswith(_NOT_PART_OF_THE_NAME) or override.startswith("model="):
+            continue
+        key, _, value = override.partition("=")
+        if key == "data.path":
+            value = value.rstrip("/").rsplit("/", 1)[-1]
+        shown.append(f"{key}={value}")
+    return shown
+
+
+def run_label(cfg: DictConfig) -> str:
+    """The TensorBoard version name of a run: ``cvae,latent_dim=11``."""
+    return safe_name(",".join([model_choice(cfg), *key_overrides()]))
+
+
+def run_hparams(cfg: DictConfig) -> dict[str, Any]:
+    """The composed settings runs are compared by, flattened to the keys TensorBoard shows."""
+    def pick(key: str) -> Any:
+        value = OmegaConf.select(cfg, key, default=None)
+        return value if isinstance(value, (int, float, str, bool)) else str(value)
+
+    return {
+        "model": model_choice(cfg),
+        "latent_dim": pick("latent_dim"),
+        "optimizer.lr": pick("optimizer.lr"),
+        "optimizer.weight_decay": pick("optimizer.weight_decay"),
+        "data.transform": pick("data.transform"),
+        "data.batch_size": pick("data.batch_size"),
+        "data.path": pick("data.path") or "embedded default",
+        "trainer.max_epochs": pick("trainer.max_epochs"),
+        "seed": pick("seed"),
+    }
+
+
+def ordered_metrics(results: Mapping[str, float]) -> dict[str, float]:
+    """Headline figures first, then the rest alphabetically, bookkeeping (n_*, timings) last."""
+    head = [k for k in HEADLINE_METRICS if k in results]
+    rest = sorted(k for k in results if k not in head and not _BOOKKEEPING.match(k))
+    tail = sorted(k for k in results if k not in head and _BOOKKEEPING.match(k))
+    return {k: results[k] for k in head + rest + tail}

@@ -1,0 +1,78 @@
+"""Runs a person can tell apart: directory names, TensorBoard versions, and the HParams columns."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from support import run_cli
+
+from kinsynth import config
+from kinsynth.run_names import HEADLINE_METRICS, job_dir_name, ordered_metrics, safe_name
+
+
+def test_job_folders_are_named_after_their_overrides():
+    assert job_dir_name("latent_dim=3,model=cvae", 3) == "3_latent_dim=3,model=cvae"
+    assert job_dir_name("", 0) == "0"
+    long = safe_name("data.path=/a/b/" + "x" * 300)
+    assert "/" not in long and len(long) <= 120
+    assert safe_name("a=" + "x" * 300) != safe_name("a=" + "x" * 299 + "y")  # stays distinct
+
+
+def test_a_run_directory_is_named_to_the_second_with_a_suffix_only_on_collision(tmp_path):
+    path = str(tmp_path / "runs" / "2026-11-28_17-17-25")
+    assert config.claim_fresh_dir(path) == path
+    assert config.claim_fresh_dir(path) == path  # the same config resolved twice: same directory
+    config._CLAIMED.clear()  # as another process starting in the same second
+    assert config.claim_fresh_dir(path) == path + "-2"
+
+
+def test_metrics_are_ordered_headline_first_and_bookkeeping_last():
+    results = {"n_train": 1, "wasserstein": 0.1, "kl": 2.0, "fit_seconds": 3.0,
+               "c2st_auc_joint": 0.6, "hit_rate": 0.4, "alpha": 0.0}
+    assert list(ordered_metrics(results)) == [
+        "c2st_auc_joint", "hit_rate", "kl", "alpha", "wasserstein", "fit_seconds", "n_train"
+    ]
+    assert HEADLINE_METRICS[0] == "c2st_auc_joint"
+
+
+def _hparams(event_dir: Path) -> tuple[dict[str, object], list[str]]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    events = EventAccumulator(str(event_dir))
+    events.Reload()
+    content = events.PluginTagToContent("hparams")
+    start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"])
+    values = {k: v.string_value or v.number_value
+              for k, v in start.session_start_info.hparams.items()}
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/experiment"])
+    metrics = [m.name.tag for m in experiment.experiment.metric_infos]
+    return values, metrics
+
+
+def test_a_single_run_is_named_and_logs_the_composed_settings(toy_csv, tmp_path):
+    run_cli("train.py", "model=cvae", "latent_dim=3", f"data.path={toy_csv}",
+            "trainer.max_epochs=3", "callbacks.evaluation.figures=false",
+            "callbacks.evaluation.baselines=false", cwd=tmp_path)
+    (run,) = (tmp_path / "outputs" / "train" / "runs").iterdir()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d", run.name)  # no microseconds
+    (version,) = (run / "tensorboard").iterdir()
+    assert version.name == "cvae,latent_dim=3,data.path=toy.csv,trainer.max_epochs=3"
+    values, metrics = _hparams(version)
+    for key in ("model", "latent_dim", "optimizer.lr", "optimizer.weight_decay", "data.transform",
+                "data.batch_size", "data.path", "trainer.max_epochs", "seed"):
+        assert key in values, key
+    assert values["model"] == "cvae" and values["latent_dim"] == 3
+    assert metrics[:2] == ["final/c2st_auc_joint", "final/cond_spearman"]
+    assert metrics.index("final/n_train") > metrics.index("final/wasserstein")  # bookkeeping last
+    assert metrics.index("final/fit_seconds") > metrics.index("final/wasserstein")
+
+
+def test_sweep_jobs_are_named_after_their_overrides(toy_csv, tmp_path):
+    sweep = tmp_path / "sweep"
+    run_cli("train.py", "-m", "model=ppca", "latent_dim=2,3", f"data.path={toy_csv}",
+            "trainer.max_epochs=2", "callbacks.evaluation.figures=false",
+            "callbacks.evaluation.baselines=false", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    names = sorted(p.name for p in sweep.iterdir() if p.is_dir())
+    assert names == ["0_latent_dim=2,model=ppca", "1_latent_dim=3,model=ppca"]
