@@ -69,12 +69,18 @@ def test_a_single_run_is_named_and_logs_the_composed_settings(toy_csv, tmp_path)
     assert metrics.index("final/fit_seconds") > metrics.index("final/wasserstein")
 
 
-def test_sweep_jobs_are_named_after_their_overrides(toy_csv, tmp_path):
+def test_sweep_jobs_are_named_after_their_overrides_and_summarised(toy_csv, tmp_path):
     sweep = tmp_path / "sweep"
-    run_cli("train.py", "-m", "model=ppca", "latent_dim=2,3", f"data.path={toy_csv}",
-            "trainer.max_epochs=2", "callbacks.evaluation.figures=false",
-            "callbacks.evaluation.baselines=false", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    # PPCA with latent_dim=9 on the toy table's 6 columns fails: the summary must say so
+    result = run_cli("train.py", "-m", "model=ppca", "latent_dim=2,9", f"data.path={toy_csv}",
+                     "trainer.max_epochs=2", "callbacks.evaluation.figures=false",
+                     "callbacks.evaluation.baselines=false", f"hydra.sweep.dir={sweep}",
+                     cwd=tmp_path)
     names = sorted(p.name for p in sweep.iterdir() if p.is_dir())
     assert [n.split("_")[0] for n in names] == ["0", "1"]
-    assert "latent_dim=2,model=ppca" in names[0] and "latent_dim=3,model=ppca" in names[1]
+    assert "latent_dim=2,model=ppca" in names[0] and "latent_dim=9,model=ppca" in names[1]
     assert "data.path" not in names[0]  # where the data lives is no part of a job's name
+    console = result.stdout + result.stderr
+    table = console[console.index("job  overrides"):].splitlines()
+    assert table[1].split()[:2] == ["0", "latent_dim=2"] and table[1].endswith("ok")
+    assert table[2].split()[:2] == ["1", "latent_dim=9"] and "FAILED: " in table[2]

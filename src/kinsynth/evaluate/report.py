@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,9 +127,12 @@ class Report:
 
 
 def _natural_key(path: Path) -> tuple:
-    """Job folders 0, 1, ..., 10 in numeric order; other names after, alphabetically."""
-    parts = path.parts
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+    """Job folders 0, 1, ..., 10 (or ``<num>_<overrides>``) in numeric order; other names after."""
+    keys = []
+    for part in path.parts:
+        number = re.match(r"(\d+)(?:_|$)", part)
+        keys.append((0, int(number.group(1)), part) if number else (1, 0, part))
+    return tuple(keys)
 
 
 def find_job_dirs(root: Path) -> list[Path]:

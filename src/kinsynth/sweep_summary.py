@@ -1,0 +1,72 @@
+"""One table at the end of a multirun: every job, what it changed, its headline figures, failures.
+
+A sweep of 28 jobs otherwise ends on the last job's log line, and finding the failed one means
+opening 28 folders. Registered as a Hydra callback in conf/hydra/default.yaml.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from kinsynth.errors import KinsynthError
+from kinsynth.evaluate.report import find_job_dirs, read_job
+from kinsynth.run_names import HEADLINE_METRICS
+
+log = logging.getLogger("kinsynth.sweep")
+SHOWN = HEADLINE_METRICS[:4]
+
+
+def _overrides(path: Path) -> list[str]:
+    import yaml
+
+    try:
+        listed = yaml.safe_load((path / ".hydra" / "overrides.yaml").read_text()) or []
+    except (OSError, yaml.YAMLError):
+        return [path.name]
+    return [str(o) for o in listed]
+
+
+def summary_table(sweep: Path) -> str:
+    """The table as text: one row per job folder below ``sweep``."""
+    paths = find_job_dirs(sweep)
+    overrides = {path: _overrides(path) for path in paths}
+    # what every job shares says nothing about the difference between them
+    shared = set.intersection(*(set(o) for o in overrides.values())) if len(paths) > 1 else set()
+    rows: list[tuple[str, ...]] = [("job", "overrides", *SHOWN, "status")]
+    for path in paths:
+        number = path.name.split("_")[0]
+        varying = " ".join(o for o in overrides[path] if o not in shared)
+        try:
+            job = read_job(path)
+        except KinsynthError as error:
+            rows.append((number, varying, *["-"] * len(SHOWN), f"unreadable: {error}"))
+            continue
+        figures = [job.metrics.get(k, math.nan) for k in SHOWN]
+        shown = ["-" if not math.isfinite(v) else f"{v:.3g}" for v in figures]
+        status = "ok" if job.ok else f"FAILED: {job.error}"
+        rows.append((number, varying, *shown, status))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  "
+             + str(row[-1]) for row in rows]
+    return "\n".join(lines)
+
+
+class SweepSummary(Callback):
+    """Logs :func:`summary_table` when the multirun ends (failed jobs included)."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep = Path(str(config.hydra.sweep.dir))
+        if not sweep.is_dir():
+            return
+        try:
+            table = summary_table(sweep)
+        except KinsynthError as error:
+            log.warning("no sweep summary: %s", error)
+            return
+        log.info("sweep %s\n%s", sweep, table)
