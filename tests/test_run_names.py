@@ -64,6 +64,7 @@ def test_a_single_run_is_named_and_logs_the_composed_settings(toy_csv, tmp_path)
                 "data.batch_size", "data.path", "trainer.max_epochs", "seed"):
         assert key in values, key
     assert values["model"] == "cvae" and values["latent_dim"] == 3
+    assert values["data.path"].endswith("toy.csv")
     assert metrics[:2] == ["final/c2st_auc_joint", "final/cond_spearman"]
     assert metrics.index("final/n_train") > metrics.index("final/wasserstein")  # bookkeeping last
     assert metrics.index("final/fit_seconds") > metrics.index("final/wasserstein")

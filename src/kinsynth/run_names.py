@@ -85,7 +85,9 @@ def run_hparams(cfg: DictConfig) -> dict[str, Any]:
     """The composed settings runs are compared by, flattened to the keys TensorBoard shows."""
     def pick(key: str) -> Any:
         value = OmegaConf.select(cfg, key, default=None)
-        return value if isinstance(value, (int, float, str, bool)) else str(value)
+        if value is None or isinstance(value, (int, float, str, bool)):
+            return value
+        return str(value)
 
     return {
         "model": model_choice(cfg),

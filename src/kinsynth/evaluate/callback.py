@@ -210,9 +210,11 @@ class EvaluationCallback(pl.Callback):
         self._figure_objects = {}
         ordered = ordered_metrics({k: v for k, v in results.items() if math.isfinite(v)})
         finite = {f"final/{k}": v for k, v in ordered.items()}
-        own = {k: v for k, v in dict(pl_module.hparams).items() if k != "feature_columns"}
-        hparams = {**self.run_settings, **{k: v for k, v in own.items() if k not in
-                                           self.run_settings}}
+        # the model's own options as model.<key>: TensorBoard sorts the columns by name and ticks
+        # the first five, so the composed settings (data.*, latent_dim, model) lead the table
+        own = {f"model.{k}": v for k, v in dict(pl_module.hparams).items()
+               if k not in ("feature_columns", "target", "latent_dim", "optimizer")}
+        hparams = {**self.run_settings, **own}
         for lg in trainer.loggers:
             if isinstance(lg, pl.loggers.TensorBoardLogger):
                 lg.log_hyperparams(hparams, metrics=finite)
