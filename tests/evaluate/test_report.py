@@ -232,3 +232,22 @@ def test_real_sweep_end_to_end(tmp_path: Path, toy_csv: Path):
     assert (figures / "pca_overlay_latent3.png").is_file()
     assert (figures / "explained_variance_latent3.png").is_file()
     assert (figures / "metric_recon_mse.png").is_file()
+
+
+def test_thesis_values_only_beside_runs_on_the_thesis_data(tmp_path: Path):
+    from kinsynth.evaluate.report import THESIS_COLUMNS, is_thesis_data, read_job
+
+    rng = np.random.default_rng(0)
+    shaped = pd.DataFrame(rng.uniform(size=(5000, len(THESIS_COLUMNS))), columns=THESIS_COLUMNS)
+    shaped.to_csv(tmp_path / "thesis_shaped.csv")
+    shaped.iloc[:4000].to_csv(tmp_path / "smaller.csv")
+    jobs = {
+        name: read_job(write_job(tmp_path / name, 0, "ppca", 3, 0, fake_metrics(0.5), path,
+                                 tmp_path))
+        for name, path in (("thesis", str(tmp_path / "thesis_shaped.csv")),
+                           ("smaller", str(tmp_path / "smaller.csv")),
+                           ("embedded", None))
+    }
+    assert is_thesis_data(jobs["thesis"])
+    assert not is_thesis_data(jobs["smaller"])  # other row count
+    assert not is_thesis_data(jobs["embedded"])  # our simulator's look-alike of the thesis data

@@ -188,12 +188,21 @@ class EvaluationCallback(pl.Callback):
         real = dm.test_frame[columns].to_numpy()
         fake = synth[columns].to_numpy()
         fake = fake[np.isfinite(fake).all(axis=1)]
+        name = str(self.run_settings.get("model") or "model")
         self._figure_objects = {
-            "pca_overlay": figures.pca_overlay(real, fake),
-            "explained_variance": figures.explained_variance(
-                {"real (test)": real, "synthetic": fake}
+            "pca_overlay": figures.pca_overlay(
+                real, fake,
+                title=f"{name}: test split (black, n={len(real)}) vs synthetic (cyan, "
+                      f"n={len(fake)})",
             ),
-            "histograms": figures.column_histograms(dm.test_frame, synth, columns),
+            "explained_variance": figures.explained_variance(
+                {f"real (test, n={len(real)})": real, f"{name} (n={len(fake)})": fake},
+                title=f"Explained variance, {name}",
+            ),
+            # against the training split: its thousands of rows, not the test split's few hundred
+            "histograms": figures.column_histograms(
+                dm.train_frame, synth, columns, real_name="training split"
+            ),
         }
 
     def _log_to_tensorboard(

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
 REAL_COLOUR = "black"
@@ -64,10 +65,14 @@ def explained_variance(
     """Cumulative explained variance against the number of components, one line per set."""
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 4))
     reference = next(iter(sets.values()))
-    for name, values in sets.items():
+    # the first set (the real rows) in black, the model in cyan, further models in the cycle
+    colours = [REAL_COLOUR, SYNTH_COLOUR, *plt.rcParams["axes.prop_cycle"].by_key()["color"]]
+    for (name, values), colour in zip(sets.items(), colours, strict=False):
         z = _standardise(np.asarray(reference, float), np.asarray(values, float))[1]
         ratio = PCA().fit(z).explained_variance_ratio_
-        ax.plot(np.arange(1, len(ratio) + 1), np.cumsum(ratio), marker="o", ms=3, label=name)
+        ax.plot(np.arange(1, len(ratio) + 1), np.cumsum(ratio), marker="o", ms=3, label=name,
+                color=colour)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.axhline(0.9, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("number of components")
     ax.set_ylabel("cumulative explained variance")
@@ -77,8 +82,15 @@ def explained_variance(
     return fig
 
 
-def column_histograms(real: pd.DataFrame, synth: pd.DataFrame, columns: Sequence[str]) -> Figure:
-    """Per-column histograms of real and synthetic rows on shared bins."""
+def column_histograms(
+    real: pd.DataFrame, synth: pd.DataFrame, columns: Sequence[str], real_name: str = "real"
+) -> Figure:
+    """Per-column histograms of real and synthetic rows on shared bins, as outlines.
+
+    Outlines, not filled bars: filled black and cyan at half opacity blend into teal where they
+    overlap, which is exactly where a reader needs to see both. ``real_name`` says which real
+    rows (e.g. "training split") and goes into the title with both row counts.
+    """
     n = len(columns)
     ncols = min(5, n)
     nrows = math.ceil(n / ncols)
@@ -92,22 +104,33 @@ def column_histograms(real: pd.DataFrame, synth: pd.DataFrame, columns: Sequence
         for v, colour, label in zip(sets, (REAL_COLOUR, SYNTH_COLOUR), ("real", "synthetic"),
                                     strict=True):
             counts, _ = np.histogram(v, bins=bins, density=True)
-            ax.stairs(counts, bins, color=colour, fill=True, alpha=0.5, label=label)
+            ax.stairs(counts, bins, color=colour, fill=False, linewidth=1.2, label=label)
         ax.set_title(column, fontsize=8)
         ax.tick_params(labelsize=6)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("density", fontsize=7)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=6)
+    fig.suptitle(f"{real_name} (black, n={len(real)}) vs synthetic (cyan, n={len(synth)})",
+                 fontsize=9)
     fig.tight_layout()
     return fig
 
 
 def metric_against_latent(
-    table: pd.DataFrame, metric: str, reference: pd.DataFrame | None = None, log_scale: bool = True
+    table: pd.DataFrame,
+    metric: str,
+    reference: pd.DataFrame | None = None,
+    log_scale: bool = False,
+    lines: Mapping[str, float] | None = None,
 ) -> Figure:
     """One line per model of ``metric`` against latent size (thesis Figure 3); dashed = published.
 
     ``table`` has columns model, latent_dim and the metric; ``reference`` the same for the thesis.
+    ``lines`` are horizontal reference levels (chance, real-vs-real, the naive floor) by label:
+    a figure between 0 and 1 means little without them. Linear axes unless ``log_scale``, which is
+    for figures spanning orders of magnitude (a KL near 0 beside one near 1).
     """
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for model, rows in table.groupby("model"):
@@ -119,8 +142,13 @@ def metric_against_latent(
             ax.plot(
                 rows["latent_dim"], rows[metric], ls="--", marker="x", label=f"{model} (thesis)"
             )
+    styles = ("-.", ":", "--", (0, (5, 1)))
+    for (label, level), style in zip((lines or {}).items(), styles * 3, strict=False):
+        if np.isfinite(level):
+            ax.axhline(level, color="grey", lw=1, ls=style, label=label)
     if log_scale and (table[metric] > 0).all():
         ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("latent size")
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} against latent size")

@@ -79,7 +79,8 @@ class PPCAModel(GenerativeModule):
         if not bool(self.fitted):
             rows = [self._stack(*self.split_batch(x, y)) for x, y in batches]
             self.fit_arrays(torch.cat(rows).double().cpu().numpy())
-        self.log("train/nll", self._nll(batches), on_step=False, on_epoch=True, batch_size=1)
+        # no train/nll scalar: the fit stops after this one step, before Lightning would write
+        # the epoch's value, which left an empty chart in TensorBoard (val/loss has the NLL)
         self.trainer.should_stop = True
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
