@@ -27,8 +27,9 @@ _TARGET_BANK_SIZE = 4096
 #: Rows per unit of randomness in sampling: each block has its own seeded generators, so the rows
 #: do not depend on how a caller chunks them. Big enough that the decoder's matmuls stay efficient.
 SAMPLE_BLOCK_ROWS = 16384
-#: Rows per yielded chunk by default: about 30 MB of float64 for 20 columns, whatever ``n`` is.
-DEFAULT_CHUNK_ROWS = 200_000
+#: Rows per yielded chunk by default (8 blocks): about 21 MB of float64 for 20 columns, whatever
+#: ``n`` is; a multiple of the block so that no chunk is cut out of a block.
+DEFAULT_CHUNK_ROWS = 8 * SAMPLE_BLOCK_ROWS
 
 
 def parse_target(request: TargetRequest) -> float | tuple[float, float] | np.ndarray | None:
@@ -243,18 +244,22 @@ class GenerativeModule(pl.LightningModule):
         if isinstance(request, np.ndarray) and len(request) != n:
             raise KinsynthError(f"target: got {len(request)} values for n={n} rows")
         root = int(np.random.default_rng(seed).integers(0, 2**62))
-        pending: list[pd.DataFrame] = []
+        columns = self.data_columns + ([self.target] if self.conditional else [])
+        pending: list[np.ndarray] = []
         held = 0
         for start in range(0, n, SAMPLE_BLOCK_ROWS):
             rows = min(SAMPLE_BLOCK_ROWS, n - start)
             pending.append(self._sample_block(rows, start, request, root))
             held += rows
             while held >= chunk or (start + rows == n and held > 0):
-                frame = pending[0] if len(pending) == 1 else pd.concat(pending, ignore_index=True)
-                yield frame.iloc[:chunk].reset_index(drop=True)
-                rest = frame.iloc[chunk:]
-                pending = [rest] if len(rest) else []
-                held = len(rest)
+                values = pending[0] if len(pending) == 1 else np.concatenate(pending)
+                pending.clear()
+                if len(values) > chunk:  # a copy, so the yielded rows can be freed
+                    pending.append(values[chunk:].copy())
+                    values = values[:chunk]
+                held = len(pending[0]) if pending else 0
+                yield pd.DataFrame(values, columns=columns, copy=False)
+                del values
 
     @torch.no_grad()
     def _sample_block(
@@ -263,8 +268,8 @@ class GenerativeModule(pl.LightningModule):
         start: int,
         request: float | tuple[float, float] | np.ndarray | None,
         root: int,
-    ) -> pd.DataFrame:
-        """Rows ``start .. start + rows`` of a sample whose randomness comes from ``root``."""
+    ) -> np.ndarray:
+        """Rows ``start .. start + rows`` (data columns, then the target when conditional)."""
         block = start // SAMPLE_BLOCK_ROWS
         rng = np.random.default_rng([root, block])
         generator = torch.Generator(device=self.device)
@@ -282,10 +287,10 @@ class GenerativeModule(pl.LightningModule):
             scaled = self.sample_scaled(rows, condition, generator)
         finally:
             self.train(was_training)
-        frame = pd.DataFrame(self._unscale(scaled, self.data_columns), columns=self.data_columns)
-        if targets is not None:
-            frame[self.target] = targets
-        return frame
+        values = self._unscale(scaled, self.data_columns)
+        if targets is None:
+            return values
+        return np.concatenate([values, np.asarray(targets, dtype=np.float64)[:, None]], axis=1)
 
     def _inputs(
         self, frame: pd.DataFrame, target: TargetRequest
