@@ -1,0 +1,9 @@
+"""Design-build-test-learn campaigns: a strategy proposes each batch, the simulator tests it.
+
+Hydra-free, like ``kinsynth.training``: ``dbtl.py`` only hands over its config. See docs/dbtl.md.
+"""
+
+from kinsynth.campaign.loop import run_campaign
+from kinsynth.campaign.propose import propose_from_table
+
+__all__ = ["propose_from_table", "run_campaign"]

@@ -1,0 +1,176 @@
+"""The campaign loop: initial random designs, then cycles of propose -> snap -> build -> record."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from kinsynth.campaign.build import Builder
+from kinsynth.campaign.pool import reference_pool
+from kinsynth.campaign.space import DesignSpace, design_keys
+from kinsynth.campaign.strategies import make_strategy
+from kinsynth.errors import KinsynthError
+from kinsynth.simulate.model import load_model
+from kinsynth.tables_out import FLOAT_FORMAT
+
+log = logging.getLogger(__name__)
+
+
+def make_space(cfg: DictConfig) -> tuple[DesignSpace, Builder]:
+    space_cfg = cfg.space
+    spec = load_model(space_cfg.get("model_file"), space_cfg.get("ranges"), space_cfg.get("flux"))
+    levels = space_cfg.get("levels")
+    space = DesignSpace.from_spec(spec, list(levels) if levels else None)
+    noise = cfg.get("noise") or {}
+    builder = Builder(spec, str(noise.get("kind", "none")), float(noise.get("level", 0.0)),
+                      int(cfg.seed))
+    return space, builder
+
+
+def batch_diversity(designs: pd.DataFrame, space: DesignSpace) -> float:
+    """Mean pairwise distance in standardised log space (0 when one design is built n times)."""
+    if len(designs) < 2:
+        return float("nan")
+    from scipy.spatial.distance import pdist
+
+    logs = np.log(designs[list(space.columns)].to_numpy(float))
+    spread = np.log(space.highs) - np.log(space.lows)
+    scale = np.where(spread > 0, spread / np.sqrt(12), 1.0)  # sd of a log-uniform draw
+    return float(pdist(logs / scale).mean())
+
+
+def _check_sizes(cfg: DictConfig) -> tuple[int, int, int]:
+    sizes = []
+    for key in ("initial_designs", "designs_per_cycle", "cycles"):
+        value = cfg.get(key)
+        if not isinstance(value, int) or value < (0 if key == "cycles" else 1):
+            raise KinsynthError(f"{key}={value!r}: expected a positive whole number")
+        sizes.append(value)
+    return sizes[0], sizes[1], sizes[2]
+
+
+def run_campaign(cfg: DictConfig, output_dir: str | Path) -> pd.DataFrame:
+    """Run the configured campaign into ``output_dir``; returns the cycles table."""
+    output_dir = Path(output_dir)
+    if (output_dir / "cycles.csv").exists() and not cfg.get("overwrite", False):
+        raise KinsynthError(f"{output_dir}: holds a finished campaign (overwrite=true replaces it)")
+    n_initial, per_cycle, cycles = _check_sizes(cfg)
+    space, builder = make_space(cfg)
+    target = builder.spec.target
+    options = OmegaConf.to_container(cfg.strategy, resolve=True)
+    assert isinstance(options, dict)
+    name = str(options.pop("name", ""))
+    strategy = make_strategy(name, space, target, int(cfg.seed), options)
+    pool_cfg = cfg.pool
+    pool = reference_pool(builder, space, int(pool_cfg.n), int(pool_cfg.seed),
+                          Path(str(pool_cfg.cache_dir)))
+    top100 = _library_top100(builder, space, pool_cfg)
+    rng = np.random.default_rng([int(cfg.seed), 1])
+    output_dir.mkdir(parents=True, exist_ok=True)
+    writer = _tensorboard(output_dir)
+
+    built = pd.DataFrame()
+    rows = []
+    for cycle in range(cycles + 1):
+        started = time.perf_counter()
+        if cycle == 0:
+            batch = space.snap(space.sample(n_initial, rng))
+        else:
+            batch = space.snap(strategy.propose(built, per_cycle, rng))
+        propose_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        measured, true_flux, valid = builder.build(batch)
+        batch = batch.assign(**{target: np.where(valid, measured, np.nan)}, valid=valid,
+                             true_flux=true_flux, cycle=cycle)
+        built = pd.concat([built, batch], ignore_index=True)
+        row = _cycle_row(cycle, built, batch, pool, space, target, top100)
+        row.update(propose_seconds=propose_seconds, build_seconds=time.perf_counter() - started)
+        rows.append(row)
+        log.info("cycle %d: built %d, best %.4g, top designs %d", cycle, row["n_built"],
+                 row["best_flux"], row["cumulative_top"])
+        if writer is not None:
+            for key, value in row.items():
+                if key != "cycle" and np.isfinite(value):
+                    writer.add_scalar(f"campaign/{key}", value, cycle)
+    table = pd.DataFrame(rows)
+    table.to_csv(output_dir / "cycles.csv", index=False, float_format=FLOAT_FORMAT)
+    built.drop(columns="true_flux").to_csv(output_dir / "built.csv", index=False,
+                                           float_format=FLOAT_FORMAT)
+    _figure(built, pool, target, output_dir / "flux_per_cycle.png", name)
+    if writer is not None:
+        writer.close()
+    return table
+
+
+def _cycle_row(cycle: int, built: pd.DataFrame, batch: pd.DataFrame, pool: Any,
+               space: DesignSpace, target: str, top100: set | None) -> dict[str, float]:
+    true_all = built["true_flux"].to_numpy(float)
+    true_batch = batch["true_flux"].to_numpy(float)
+    top_keys = {k for k, f in zip(design_keys(built, space.columns), true_all, strict=True)
+                if np.isfinite(f) and f > pool.q95}
+    measured = built[target].to_numpy(float)
+    row = {
+        "cycle": cycle,
+        "n_built": len(built),
+        "best_flux": float(np.nanmax(measured)) if np.isfinite(measured).any() else np.nan,
+        "best_true_flux": float(np.nanmax(true_all)) if np.isfinite(true_all).any() else np.nan,
+        "batch_mean_flux": float(np.nanmean(batch[target])) if batch["valid"].any() else np.nan,
+        "batch_valid_fraction": float(batch["valid"].mean()),
+        "batch_top_fraction": float(np.mean(np.nan_to_num(true_batch, nan=-np.inf) > pool.q95)),
+        "cumulative_top": len(top_keys),
+        "batch_diversity": batch_diversity(batch, space),
+        "top100_found": np.nan,
+    }
+    if top100 is not None:
+        row["top100_found"] = len(top100 & set(design_keys(built, space.columns)))
+    return row
+
+
+def _library_top100(builder: Builder, space: DesignSpace, pool_cfg: DictConfig) -> set | None:
+    """The true top 100 of a discrete library small enough to simulate whole, else None."""
+    if not space.discrete or space.library_size > int(pool_cfg.get("max_enumerate", 20000)):
+        return None
+    import itertools
+
+    per_column = [space.column_levels(j) for j in range(len(space.columns))]
+    grid = pd.DataFrame(list(itertools.product(*per_column)), columns=list(space.columns))
+    flux, _ = builder.true_flux(grid)
+    order = np.argsort(-np.nan_to_num(flux, nan=-np.inf))[:100]
+    return set(design_keys(grid.iloc[order], space.columns))
+
+
+def _tensorboard(output_dir: Path) -> Any:
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(output_dir / "tensorboard"))
+
+
+def _figure(built: pd.DataFrame, pool: Any, target: str, path: Path, name: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    valid = built[built["valid"]]
+    jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(valid))
+    ax.scatter(valid["cycle"] + jitter, valid[target], s=8, c="black", alpha=0.6,
+               label="built (measured)")
+    best = built.groupby("cycle")[target].max().cummax()
+    ax.plot(best.index, best.to_numpy(), color="cyan", marker="o", label="best so far")
+    ax.axhline(pool.q95, color="grey", ls="--", lw=1, label="top designs (pool q95)")
+    ax.set_xlabel("cycle")
+    ax.set_ylabel(target)
+    ax.set_title(f"{name}: flux per cycle")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

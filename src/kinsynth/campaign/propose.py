@@ -1,0 +1,57 @@
+"""One step of a real campaign: fit on the strains a lab built and measured, propose the next plate.
+
+No simulation: the measured flux in the user's table is all the strategy learns from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from kinsynth.campaign.loop import make_space
+from kinsynth.campaign.strategies import make_strategy
+from kinsynth.errors import KinsynthError
+from kinsynth.tables_out import FLOAT_FORMAT
+
+
+def read_built(path: str | Path, columns: list[str], target: str) -> pd.DataFrame:
+    """A built-designs table (built.csv's format); ``valid`` defaults to "has a flux"."""
+    path = Path(path)
+    if not path.is_file():
+        raise KinsynthError(f"data.path={path}: no such file of built designs")
+    try:
+        table = pd.read_csv(path)
+    except (ValueError, OSError) as error:
+        raise KinsynthError(f"{path}: not a readable CSV ({error})") from None
+    missing = [c for c in [*columns, target] if c not in table.columns]
+    if missing:
+        raise KinsynthError(f"{path}: lacks column(s) {missing} (expected built.csv's format: "
+                            f"the design columns and the measured {target})")
+    flux = pd.to_numeric(table[target], errors="coerce")
+    if "valid" not in table:
+        table["valid"] = np.isfinite(flux)
+    table[target] = flux.where(table["valid"].astype(bool))
+    if not table["valid"].any():
+        raise KinsynthError(f"{path}: no built design has a measured {target}")
+    return table
+
+
+def propose_from_table(cfg: DictConfig) -> pd.DataFrame:
+    """Fit the configured strategy on ``cfg.data.path`` and write ``cfg.out``."""
+    out = Path(str(cfg.out))
+    if out.exists() and not cfg.get("overwrite", False):
+        raise KinsynthError(f"out={out}: exists; choose another file or pass overwrite=true")
+    space, builder = make_space(cfg)
+    built = read_built(str(cfg.data.path), list(space.columns), builder.spec.target)
+    options = OmegaConf.to_container(cfg.strategy, resolve=True)
+    assert isinstance(options, dict)
+    name = str(options.pop("name", ""))
+    strategy = make_strategy(name, space, builder.spec.target, int(cfg.seed), options)
+    rng = np.random.default_rng([int(cfg.seed), 2])
+    designs = space.snap(strategy.propose(built, int(cfg.designs_per_cycle), rng))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    designs.to_csv(out, index=False, float_format=FLOAT_FORMAT)
+    return designs

@@ -1,0 +1,103 @@
+"""The design space a campaign draws from: continuous fold-change ranges or a discrete library.
+
+A real promoter or RBS collection offers a handful of expression levels per enzyme, not a continuum;
+``levels`` models that, and every proposal is snapped to the nearest level (in log space, where a
+2x step up and a 2x step down are the same distance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kinsynth.errors import KinsynthError
+from kinsynth.simulate.model import ModelSpec
+
+
+@dataclass(frozen=True)
+class DesignSpace:
+    """Columns with their [low, high] fold-change ranges, and optional allowed levels."""
+
+    columns: tuple[str, ...]
+    lows: np.ndarray
+    highs: np.ndarray
+    levels: tuple[float, ...] | None = None
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, levels: Sequence[float] | None = None) -> DesignSpace:
+        lows, highs = np.asarray(spec.lows, float), np.asarray(spec.highs, float)
+        chosen = None
+        if levels:
+            chosen = tuple(sorted(float(v) for v in levels))
+            if any(not np.isfinite(v) or v <= 0 for v in chosen):
+                raise KinsynthError(f"space.levels={list(chosen)}: fold changes must be positive")
+            outside = [v for v in chosen if v < lows.min() - 1e-12 or v > highs.max() + 1e-12]
+            if outside:
+                raise KinsynthError(
+                    f"space.levels: {outside} lie outside the parameter ranges "
+                    f"[{lows.min():g}, {highs.max():g}]"
+                )
+            for name, low, high in zip(spec.columns, lows, highs, strict=True):
+                if not any(low - 1e-12 <= v <= high + 1e-12 for v in chosen):
+                    raise KinsynthError(
+                        f"space.levels={list(chosen)}: none lies in {name}'s range "
+                        f"[{low:g}, {high:g}]"
+                    )
+        return cls(tuple(spec.columns), lows, highs, chosen)
+
+    def column_levels(self, j: int) -> np.ndarray:
+        """The library's levels a column can take: those inside its own range."""
+        assert self.levels is not None
+        levels = np.asarray(self.levels)
+        return levels[(levels >= self.lows[j] - 1e-12) & (levels <= self.highs[j] + 1e-12)]
+
+    @property
+    def discrete(self) -> bool:
+        return self.levels is not None
+
+    @property
+    def library_size(self) -> float:
+        """Number of distinct designs of a discrete library (inf when continuous)."""
+        if not self.levels:
+            return float("inf")
+        return float(np.prod([len(self.column_levels(j)) for j in range(len(self.columns))]))
+
+    def sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        """``n`` uniform draws: each allowed level equally likely, or uniform within each range."""
+        if self.levels:
+            values = np.column_stack([rng.choice(self.column_levels(j), size=n)
+                                      for j in range(len(self.columns))])
+        else:
+            values = rng.uniform(self.lows, self.highs, size=(n, len(self.columns)))
+        return pd.DataFrame(values, columns=list(self.columns))
+
+    def snap(self, designs: pd.DataFrame) -> pd.DataFrame:
+        """Clip into the ranges and, for a library, move every value to its nearest level."""
+        values = np.clip(designs[list(self.columns)].to_numpy(float), self.lows, self.highs)
+        if self.levels:
+            for j in range(len(self.columns)):
+                allowed = self.column_levels(j)
+                nearest = np.abs(np.log(values[:, j])[:, None] - np.log(allowed)).argmin(axis=1)
+                values[:, j] = allowed[nearest]
+        return pd.DataFrame(values, columns=list(self.columns), index=designs.index)
+
+
+def design_keys(designs: pd.DataFrame, columns: Sequence[str]) -> list[tuple[float, ...]]:
+    """Hashable identities of designs (rounded so a CSV round trip keeps them equal)."""
+    return [tuple(row) for row in np.round(designs[list(columns)].to_numpy(float), 6)]
+
+
+def drop_built(
+    proposals: pd.DataFrame, built: pd.DataFrame, columns: Sequence[str]
+) -> pd.DataFrame:
+    """Proposals not already built and not repeated within the batch: never build one twice."""
+    seen = set(design_keys(built, columns)) if len(built) else set()
+    keep = []
+    for i, key in enumerate(design_keys(proposals, columns)):
+        if key not in seen:
+            seen.add(key)
+            keep.append(i)
+    return proposals.iloc[keep]

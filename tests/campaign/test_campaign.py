@@ -1,0 +1,150 @@
+"""Design-build-test-learn campaigns: every strategy, the pool cache, libraries, a lab's step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+from support import run_cli
+
+from kinsynth.campaign import run_campaign
+from kinsynth.campaign.build import Builder
+from kinsynth.campaign.pool import reference_pool
+from kinsynth.campaign.space import DesignSpace, design_keys, drop_built
+from kinsynth.campaign.strategies import RandomStrategy
+from kinsynth.errors import KinsynthError
+from kinsynth.simulate.model import load_model
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
+SMALL = ["initial_designs=10", "cycles=2", "designs_per_cycle=10", "pool.n=600",
+         "strategy.pool_size=300"]
+
+
+def compose(tmp_path: Path, *overrides: str):
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = hydra_compose("dbtl", overrides=list(overrides))
+    cfg = OmegaConf.to_container(cfg, resolve=False)
+    cfg["pool"]["cache_dir"] = str(tmp_path / "pool_cache")
+    cfg.pop("hydra", None)
+    return OmegaConf.create(cfg)
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_model()
+
+
+@pytest.mark.parametrize("strategy", ["random", "recommender", "generative"])
+def test_a_short_campaign_of_every_strategy(tmp_path, strategy):
+    extra = ["strategy.epochs=20", "strategy.oversample=5"] if strategy == "generative" else []
+    overrides = [o for o in SMALL if strategy == "recommender" or "pool_size" not in o]
+    cfg = compose(tmp_path, f"strategy={strategy}", *overrides, *extra)
+    table = run_campaign(cfg, tmp_path / "run")
+    assert list(table["cycle"]) == [0, 1, 2] and list(table["n_built"]) == [10, 20, 30]
+    for column in ("best_flux", "batch_mean_flux", "batch_valid_fraction", "batch_top_fraction",
+                   "cumulative_top", "batch_diversity", "propose_seconds"):
+        assert column in table
+    assert (table["best_flux"].diff().dropna() >= 0).all()  # the best so far never falls
+    assert table["cumulative_top"].is_monotonic_increasing
+    built = pd.read_csv(tmp_path / "run" / "built.csv")
+    assert len(built) == 30 and set(built["cycle"]) == {0, 1, 2}
+    assert built.loc[~built["valid"], "Product_I"].isna().all()  # failures: built, no flux
+    assert len(set(design_keys(built, load_model().columns))) == 30  # none built twice
+    assert (tmp_path / "run" / "flux_per_cycle.png").is_file()
+    again = run_campaign(compose(tmp_path, f"strategy={strategy}", *overrides, *extra,
+                                 "overwrite=true"), tmp_path / "run")
+    pd.testing.assert_frame_equal(again.drop(columns=["propose_seconds", "build_seconds"]),
+                                  table.drop(columns=["propose_seconds", "build_seconds"]))
+
+
+def test_the_reference_pool_is_simulated_once(tmp_path, spec):
+    space, builder = DesignSpace.from_spec(spec), Builder(spec)
+    first = reference_pool(builder, space, 300, 1, tmp_path)
+    second = reference_pool(builder, space, 300, 1, tmp_path)
+    assert first.simulated and not second.simulated
+    np.testing.assert_array_equal(first.flux, second.flux)
+    assert first.q95 < first.q99 <= np.nanmax(first.flux)
+    assert reference_pool(builder, space, 300, 2, tmp_path).simulated  # another seed, another pool
+
+
+def test_snapping_to_a_discrete_library(spec):
+    space = DesignSpace.from_spec(spec, [0.5, 0.9, 1, 1.1, 2])
+    wide = spec.columns.index("vmax_forward_Enz_A")  # range [0.5, 2]
+    designs = pd.DataFrame(np.ones((4, len(spec.columns))), columns=spec.columns)
+    designs[spec.columns[wide]] = [0.6, 0.72, 1.9, 5.0]
+    snapped = space.snap(designs)
+    # nearest in log space: 0.6 -> 0.5 (log distance 0.18 vs 0.41), 0.72 -> 0.9 (0.22 vs 0.36)
+    # 1.9 -> 2; 5 is clipped to the range's 2
+    assert snapped[spec.columns[wide]].tolist() == [0.5, 0.9, 2.0, 2.0]
+    for j, column in enumerate(spec.columns):  # every value is one of its column's levels
+        assert set(snapped[column]) <= set(space.column_levels(j))
+    narrow = [j for j in range(len(spec.columns)) if space.highs[j] < 2]
+    assert narrow and all(2.0 not in space.column_levels(j) for j in narrow)
+
+
+def test_duplicates_are_never_rebuilt(spec):
+    space = DesignSpace.from_spec(spec, [0.5, 0.9, 1.1, 2])
+    rng = np.random.default_rng(0)
+    built = space.sample(50, rng).assign(valid=True, Product_I=1.0)
+    proposals = pd.concat([built.iloc[:5], built.iloc[:5], space.sample(5, rng)])
+    kept = drop_built(proposals, built, spec.columns)
+    assert not set(design_keys(kept, spec.columns)) & set(design_keys(built, spec.columns))
+    assert len(set(design_keys(kept, spec.columns))) == len(kept)
+    fresh = RandomStrategy(space, "Product_I").propose(built, 20, rng)
+    assert len(fresh) == 20 and not set(design_keys(fresh, spec.columns)) & set(
+        design_keys(built, spec.columns))
+
+
+def test_a_library_level_outside_the_ranges_is_refused(spec):
+    with pytest.raises(KinsynthError, match=r"space.levels: \[4.0\] lie outside"):
+        DesignSpace.from_spec(spec, [0.5, 1, 4])
+    with pytest.raises(KinsynthError, match="none lies in"):
+        DesignSpace.from_spec(spec, [0.5, 2])  # nothing for the columns ranging [0.8, 1.2]
+
+
+def _lab_table(path: Path, spec, with_target: bool = True) -> Path:
+    rng = np.random.default_rng(3)
+    table = DesignSpace.from_spec(spec).sample(40, rng)
+    if with_target:
+        table["Product_I"] = rng.uniform(0.2, 1.5, 40)
+        table.loc[:4, "Product_I"] = np.nan  # strains that did not produce
+    table.to_csv(path, index=False)
+    return path
+
+
+def test_step_propose_on_a_labs_table(tmp_path, spec):
+    built = _lab_table(tmp_path / "built.csv", spec)
+    out = tmp_path / "next_plate.csv"
+    result = run_cli("dbtl.py", "step=propose", "strategy=recommender", f"data.path={built}",
+                     "designs_per_cycle=12", f"out={out}", cwd=tmp_path)
+    assert "wrote 12 proposed designs" in result.stdout
+    plate = pd.read_csv(out)
+    assert list(plate.columns) == spec.columns and len(plate) == 12
+    assert not set(design_keys(plate, spec.columns)) & set(
+        design_keys(pd.read_csv(built), spec.columns))
+    again = run_cli("dbtl.py", "step=propose", f"data.path={built}", f"out={out}",
+                    cwd=tmp_path, check=False)  # never overwrites the plate
+    assert again.returncode == 1 and "exists" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["strategy=bogus"], "strategy"),
+        (["space.levels=[0.25,1,2]"], "space.levels: [0.25] lie outside"),
+        (["step=propose", "data.path=BUILT_NO_TARGET", "out=x.csv"],
+         "lacks column(s) ['Product_I']"),
+    ],
+)
+def test_bad_input_is_one_line(tmp_path, spec, args, message):
+    no_target = _lab_table(tmp_path / "no_target.csv", spec, with_target=False)
+    args = [a.replace("BUILT_NO_TARGET", str(no_target)) for a in args]
+    result = run_cli("dbtl.py", *args, *SMALL[:3], "pool.n=300", cwd=tmp_path, check=False)
+    assert result.returncode != 0
+    assert message in result.stderr and "Traceback" not in result.stderr
