@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -148,3 +149,19 @@ def test_bad_input_is_one_line(tmp_path, spec, args, message):
     result = run_cli("dbtl.py", *args, *SMALL[:3], "pool.n=300", cwd=tmp_path, check=False)
     assert result.returncode != 0
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_comparison_report(tmp_path):
+    from kinsynth.campaign.report import write_report
+
+    for strategy, seed in (("random", 0), ("random", 1), ("recommender", 0)):
+        overrides = [o for o in SMALL if strategy == "recommender" or "pool_size" not in o]
+        cfg = compose(tmp_path, f"strategy={strategy}", f"seed={seed}", *overrides)
+        run_campaign(cfg, tmp_path / "sweep" / f"{strategy}{seed}")
+    text = write_report([tmp_path / "sweep"], tmp_path / "report")
+    lines = text.splitlines()
+    assert lines[0].startswith("| strategy | seeds | cumulative_top")
+    assert lines[2].startswith("| random | 2 |") and lines[3].startswith("| recommender | 1 |")
+    assert (tmp_path / "report" / "dbtl_cumulative_top.png").is_file()
+    summary = json.loads((tmp_path / "sweep" / "random0" / "campaign.json").read_text())
+    assert summary["pool_q95"] < summary["pool_q99"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -103,6 +104,17 @@ def run_campaign(cfg: DictConfig, output_dir: str | Path) -> pd.DataFrame:
     built.drop(columns="true_flux").to_csv(output_dir / "built.csv", index=False,
                                            float_format=FLOAT_FORMAT)
     _figure(built, pool, target, output_dir / "flux_per_cycle.png", name)
+    reached = np.flatnonzero(np.nan_to_num(built["true_flux"].to_numpy(float), nan=-np.inf)
+                             >= pool.q99)
+    summary = {
+        "strategy": name, "seed": int(cfg.seed), "pool_q95": pool.q95, "pool_q99": pool.q99,
+        "cumulative_top": int(table["cumulative_top"].iloc[-1]),
+        "best_true_flux": float(table["best_true_flux"].iloc[-1]),
+        # strains built (in build order) until one reached the pool's 99th percentile
+        "strains_to_q99": int(reached[0]) + 1 if len(reached) else None,
+        "top100_found": None if top100 is None else int(table["top100_found"].iloc[-1]),
+    }
+    (output_dir / "campaign.json").write_text(json.dumps(summary, indent=2))
     if writer is not None:
         writer.close()
     return table
