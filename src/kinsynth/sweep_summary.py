@@ -35,6 +35,8 @@ def _overrides(path: Path) -> list[str]:
 def summary_table(sweep: Path) -> str:
     """The table as text: one row per job folder below ``sweep``."""
     paths = find_job_dirs(sweep)
+    if any((path / "campaign.json").is_file() for path in paths):
+        return _campaign_table(paths)
     overrides = {path: _overrides(path) for path in paths}
     # what every job shares says nothing about the difference between them
     shared = set.intersection(*(set(o) for o in overrides.values())) if len(paths) > 1 else set()
@@ -51,6 +53,36 @@ def summary_table(sweep: Path) -> str:
         shown = ["-" if not math.isfinite(v) else f"{v:.3g}" for v in figures]
         status = "ok" if job.ok else f"FAILED: {job.error}"
         rows.append((number, varying, *shown, status))
+    return _aligned(rows)
+
+
+CAMPAIGN_SHOWN = ("cumulative_top", "best_true_flux", "strains_to_q99")
+
+
+def _campaign_table(paths: list[Path]) -> str:
+    """The same table for a dbtl.py sweep: each campaign's top designs found and best flux."""
+    import json
+
+    overrides = {path: _overrides(path) for path in paths}
+    shared = set.intersection(*(set(o) for o in overrides.values())) if len(paths) > 1 else set()
+    rows: list[tuple[str, ...]] = [("job", "overrides", *CAMPAIGN_SHOWN, "status")]
+    for path in paths:
+        varying = " ".join(o for o in overrides[path] if o not in shared)
+        number = path.name.split("_")[0]
+        summary_path, error_path = path / "campaign.json", path / "error.txt"
+        if summary_path.is_file():
+            summary = json.loads(summary_path.read_text())
+            shown = ["-" if summary.get(k) is None else f"{float(summary[k]):.4g}"
+                     for k in CAMPAIGN_SHOWN]
+            rows.append((number, varying, *shown, "ok"))
+        else:
+            reason = error_path.read_text().strip().splitlines()[-1] if error_path.is_file() \
+                else "no campaign.json (job killed or still running)"
+            rows.append((number, varying, *["-"] * len(CAMPAIGN_SHOWN), f"FAILED: {reason}"))
+    return _aligned(rows)
+
+
+def _aligned(rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  "
              + str(row[-1]) for row in rows]

@@ -165,3 +165,14 @@ def test_the_comparison_report(tmp_path):
     assert (tmp_path / "report" / "dbtl_cumulative_top.png").is_file()
     summary = json.loads((tmp_path / "sweep" / "random0" / "campaign.json").read_text())
     assert summary["pool_q95"] < summary["pool_q99"]
+
+
+def test_a_campaign_sweep_ends_with_its_table(tmp_path):
+    sweep = tmp_path / "sweep"
+    result = run_cli("dbtl.py", "-m", "strategy=random,recommender", *SMALL[:4],
+                     f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    console = result.stdout + result.stderr
+    table = console[console.index("job  overrides"):].splitlines()
+    assert table[0].split()[2:5] == ["cumulative_top", "best_true_flux", "strains_to_q99"]
+    assert table[1].split()[:2] == ["0", "strategy=random"] and table[1].endswith("ok")
+    assert table[2].split()[:2] == ["1", "strategy=recommender"] and table[2].endswith("ok")
