@@ -41,9 +41,11 @@ def spec():
     return load_model()
 
 
-@pytest.mark.parametrize("strategy", ["random", "recommender", "generative"])
+@pytest.mark.parametrize("strategy", ["random", "recommender", "generative", "generative-library"])
 def test_a_short_campaign_of_every_strategy(tmp_path, strategy):
-    extra = ["strategy.epochs=20", "strategy.oversample=5"] if strategy == "generative" else []
+    extra = ["strategy.epochs=20", "strategy.oversample=5"] if "generative" in strategy else []
+    if strategy == "generative-library":  # columns ranging [0.8, 1.2] get only the level 1
+        strategy, extra = "generative", [*extra, "space.levels=[0.5,0.75,1,1.5,2]"]
     overrides = [o for o in SMALL if strategy == "recommender" or "pool_size" not in o]
     cfg = compose(tmp_path, f"strategy={strategy}", *overrides, *extra)
     table = run_campaign(cfg, tmp_path / "run")

@@ -150,6 +150,11 @@ class GenerativeStrategy:
         model = self._train(valid, int(rng.integers(1 << 31)))
         m = self.oversample * n
         generated = model.sample(m, target=request, seed=int(rng.integers(1 << 31)))
+        # a column every built design shares (a library column with one allowed level) is
+        # dropped from training as constant; the generator's designs keep that one value
+        for column in self.space.columns:
+            if column not in generated:
+                generated[column] = valid[column].iloc[0]
         # a share of random candidates keeps the ranking from only ever refining one region
         randoms = self.space.sample(int(self.mix_random * m), rng)
         candidates = pd.concat([generated[list(self.space.columns)], randoms])
