@@ -22,6 +22,7 @@ def test_every_model_config_trains_and_writes_the_run_contract(compose_train, tm
     cfg = compose_train(f"model={model}", "latent_dim=3", *FAST)
     metrics = run_training(cfg, tmp_path)
     on_disk = json.loads((tmp_path / "metrics.json").read_text())
+    assert isinstance(on_disk.pop("warnings"), list)  # when figures cannot be trusted
     assert on_disk == pytest.approx(metrics, nan_ok=True)
     for key in ("recon_mse", "kl", "fit_seconds", "wasserstein", "c2st_auc"):
         assert np.isfinite(metrics[key]), key
