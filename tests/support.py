@@ -22,6 +22,17 @@ CONF_DIR = REPO_ROOT / "conf"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+#: overrides of a cheap CVAE run that still writes every file of the run contract
+FAST_CVAE = (
+    "model=cvae",
+    "trainer.max_epochs=2",
+    "callbacks.evaluation.baselines=false",
+    "callbacks.evaluation.figures=false",
+    "callbacks.evaluation.n_conditional=50",
+    "logger=csv",
+)
+
+
 def make_toy_table(n: int = 600, seed: int = 0) -> pd.DataFrame:
     """Uniform fold changes and a saturating, multiplicative flux, like a small pathway."""
     rng = np.random.default_rng(seed)

@@ -13,19 +13,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from support import run_cli
+from support import FAST_CVAE, run_cli
 
 from kinsynth.errors import KinsynthError
 from kinsynth.models import load
 
-FAST = (
-    "model=cvae",
-    "trainer.max_epochs=2",
-    "callbacks.evaluation.baselines=false",
-    "callbacks.evaluation.figures=false",
-    "callbacks.evaluation.n_conditional=50",
-    "logger=csv",
-)
+FAST = FAST_CVAE
 
 
 class Payload:

@@ -11,21 +11,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from support import run_cli
+from support import FAST_CVAE, run_cli
 
 from kinsynth.errors import KinsynthError
 from kinsynth.evaluate.callback import EvaluationCallback
 from kinsynth.run_directory import LOCK_NAME, RunDirectoryLock, RunDirectoryRefused
 from kinsynth.training import run_training
 
-FAST = (
-    "model=cvae",
-    "trainer.max_epochs=2",
-    "callbacks.evaluation.baselines=false",
-    "callbacks.evaluation.figures=false",
-    "callbacks.evaluation.n_conditional=50",
-    "logger=csv",
-)
+FAST = FAST_CVAE
 
 
 @pytest.fixture(scope="module")
