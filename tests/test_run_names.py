@@ -17,6 +17,14 @@ def test_job_folders_are_named_after_their_overrides():
     long = safe_name("data.path=/a/b/" + "x" * 300)
     assert "/" not in long and len(long) <= 120
     assert safe_name("a=" + "x" * 300) != safe_name("a=" + "x" * 299 + "y")  # stays distinct
+    # a long list value is hashed, so the key that sorts after it still names the job
+    columns = ",".join(f"vmax_forward_Enz_{c}" for c in "ABCDEF")
+    name = job_dir_name(f"seed=0,space.levels=[0.5,1,2],space.vary=[{columns}],strategy=random", 6)
+    assert name.startswith("6_seed=0,space.levels=[0.5,1,2],space.vary=hash-")
+    assert name.endswith(",strategy=random") and len(name) <= 120
+    other = job_dir_name(f"seed=0,space.levels=[0.5,1,2],space.vary=[{columns},x],strategy=random",
+                         6)
+    assert other != name
 
 
 def test_a_run_directory_is_named_to_the_second_with_a_suffix_only_on_collision(tmp_path):

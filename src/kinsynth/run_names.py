@@ -36,9 +36,39 @@ def safe_name(text: str) -> str:
     return name
 
 
+_MAX_VALUE = 24
+
+
+def _split_overrides(override_dirname: str) -> list[str]:
+    """``a=1,b=[1,2]`` -> ``["a=1", "b=[1,2]"]``: Hydra joins with commas that lists contain too."""
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(override_dirname):
+        depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append(override_dirname[start:i])
+            start = i + 1
+    items.append(override_dirname[start:])
+    return [item for item in items if item]
+
+
+def _short_item(item: str) -> str:
+    """A long value (a list of 6 column names) becomes a hash, so its key and the others stay."""
+    key, _, value = item.partition("=")
+    if len(value) <= _MAX_VALUE:
+        return item
+    return f"{key}=hash-{hashlib.sha1(value.encode()).hexdigest()[:8]}"
+
+
 def job_dir_name(override_dirname: str, num: int | str) -> str:
-    """A sweep job's folder: its number (for order; no two jobs share one) and its overrides."""
-    name = safe_name(str(override_dirname))
+    """A sweep job's folder: its number (for order; no two jobs share one) and its overrides.
+
+    Hydra sorts the overrides by key, so cutting a long name at its end would drop whatever sorts
+    last (``strategy=...`` behind a long ``space.vary=[...]``); long values are hashed instead.
+    """
+    text = str(override_dirname)
+    if len(text) > _MAX_NAME:
+        text = ",".join(_short_item(item) for item in _split_overrides(text))
+    name = safe_name(text)
     return f"{num}_{name}" if name else str(num)
 
 

@@ -43,7 +43,8 @@ def spec():
 
 @pytest.mark.parametrize("strategy", ["random", "recommender", "generative", "generative-library"])
 def test_a_short_campaign_of_every_strategy(tmp_path, strategy):
-    extra = ["strategy.epochs=20", "strategy.oversample=5"] if "generative" in strategy else []
+    extra = (["strategy.epochs=20", "strategy.oversample=5", "strategy.random_pool=300"]
+             if "generative" in strategy else [])
     if strategy == "generative-library":  # columns ranging [0.8, 1.2] get only the level 1
         strategy, extra = "generative", [*extra, "space.levels=[0.5,0.75,1,1.5,2]"]
     overrides = [o for o in SMALL if strategy == "recommender" or "pool_size" not in o]
@@ -178,3 +179,50 @@ def test_a_campaign_sweep_ends_with_its_table(tmp_path):
     assert table[0].split()[2:5] == ["cumulative_top", "best_true_flux", "strains_to_q99"]
     assert table[1].split()[:2] == ["0", "strategy=random"] and table[1].endswith("ok")
     assert table[2].split()[:2] == ["1", "strategy=recommender"] and table[2].endswith("ok")
+
+
+LIBRARY = ["space.levels=[0.5,0.75,1,1.5,2]",
+           "space.vary=[vmax_forward_Enz_A,vmax_forward_TKT2,km_substrate1_Enz_A]"]
+
+
+def test_a_library_over_a_few_columns_counts_its_true_top100(tmp_path, spec):
+    cfg = compose(tmp_path, "strategy=random", *SMALL[:3], "pool.n=300", *LIBRARY)
+    table = run_campaign(cfg, tmp_path / "run")
+    built = pd.read_csv(tmp_path / "run" / "built.csv")
+    varied = ["vmax_forward_Enz_A", "vmax_forward_TKT2", "km_substrate1_Enz_A"]
+    assert (built[[c for c in spec.columns if c not in varied]] == 1.0).all().all()
+    assert set(np.unique(built[varied])) <= {0.5, 0.75, 1.0, 1.5, 2.0}
+    # the whole library (5 x 5 x 5 = 125 designs), simulated here independently of the campaign
+    space = DesignSpace.from_spec(spec, [0.5, 0.75, 1, 1.5, 2], varied)
+    assert space.library_size == 125
+    grid = pd.DataFrame(1.0, index=range(125), columns=spec.columns)
+    levels = np.meshgrid(*[[0.5, 0.75, 1, 1.5, 2]] * 3, indexing="ij")
+    grid[varied] = np.array(levels).reshape(3, -1).T
+    flux, _ = Builder(spec).true_flux(grid)
+    ok = np.flatnonzero(np.isfinite(flux))
+    top = set(design_keys(grid.iloc[ok[np.argsort(-flux[ok])[:100]]], spec.columns))
+    found = len(top & set(design_keys(built, spec.columns)))
+    assert table["top100_found"].iloc[-1] == found and 0 < found <= 30
+    assert table["top100_found"].is_monotonic_increasing
+    cached = list((tmp_path / "pool_cache").glob("library-*.npy"))
+    assert len(cached) == 1 and np.load(cached[0]).shape == (125,)
+
+
+def test_space_vary_names_the_models_columns(spec):
+    with pytest.raises(KinsynthError, match=r"space.vary: \['Enz_Z'\] is not a list"):
+        DesignSpace.from_spec(spec, None, ["vmax_forward_Enz_A", "Enz_Z"])
+    space = DesignSpace.from_spec(spec, None, "vmax_forward_Enz_A")  # one name, as on a CLI
+    draws = space.sample(50, np.random.default_rng(0))
+    assert draws["vmax_forward_Enz_A"].nunique() == 50
+    assert (draws.drop(columns="vmax_forward_Enz_A") == 1.0).all().all()
+
+
+def test_a_small_library_still_gets_full_batches_of_new_designs(tmp_path, spec):
+    # 125 designs, a generator asked for one candidate per strain and no random pool: its
+    # snapped proposals repeat built designs, and the batch is topped up with unbuilt ones
+    cfg = compose(tmp_path, "strategy=generative", *SMALL[:3], "pool.n=300", *LIBRARY,
+                  "strategy.epochs=10", "strategy.oversample=1", "strategy.random_pool=0")
+    table = run_campaign(cfg, tmp_path / "run")
+    assert list(table["n_built"]) == [10, 20, 30]
+    built = pd.read_csv(tmp_path / "run" / "built.csv")
+    assert len(set(design_keys(built, spec.columns))) == 30

@@ -13,7 +13,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.campaign.build import Builder
-from kinsynth.campaign.pool import reference_pool
+from kinsynth.campaign.pool import library_top, reference_pool
 from kinsynth.campaign.space import DesignSpace, design_keys
 from kinsynth.campaign.strategies import make_strategy
 from kinsynth.errors import KinsynthError
@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 def make_space(cfg: DictConfig) -> tuple[DesignSpace, Builder]:
     space_cfg = cfg.space
     spec = load_model(space_cfg.get("model_file"), space_cfg.get("ranges"), space_cfg.get("flux"))
-    levels = space_cfg.get("levels")
-    space = DesignSpace.from_spec(spec, list(levels) if levels else None)
+    levels, vary = space_cfg.get("levels"), space_cfg.get("vary")
+    space = DesignSpace.from_spec(spec, list(levels) if levels else None,
+                                  None if vary is None else list(vary))
     noise = cfg.get("noise") or {}
     builder = Builder(spec, str(noise.get("kind", "none")), float(noise.get("level", 0.0)),
                       int(cfg.seed))
@@ -146,15 +147,16 @@ def _cycle_row(cycle: int, built: pd.DataFrame, batch: pd.DataFrame, pool: Any,
 
 def _library_top100(builder: Builder, space: DesignSpace, pool_cfg: DictConfig) -> set | None:
     """The true top 100 of a discrete library small enough to simulate whole, else None."""
-    if not space.discrete or space.library_size > int(pool_cfg.get("max_enumerate", 20000)):
+    if not space.discrete:
         return None
-    import itertools
-
-    per_column = [space.column_levels(j) for j in range(len(space.columns))]
-    grid = pd.DataFrame(list(itertools.product(*per_column)), columns=list(space.columns))
-    flux, _ = builder.true_flux(grid)
-    order = np.argsort(-np.nan_to_num(flux, nan=-np.inf))[:100]
-    return set(design_keys(grid.iloc[order], space.columns))
+    limit = int(pool_cfg.get("max_enumerate", 20000))
+    if space.library_size > limit:
+        log.info("top100_found left empty: the library holds %.3g designs, more than "
+                 "pool.max_enumerate=%d (space.vary fewer columns to enumerate it)",
+                 space.library_size, limit)
+        return None
+    top = library_top(builder, space, 100, Path(str(pool_cfg.cache_dir)))
+    return set(design_keys(top, space.columns))
 
 
 def _tensorboard(output_dir: Path) -> Any:

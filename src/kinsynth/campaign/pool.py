@@ -1,18 +1,22 @@
 """The reference pool: what "a top design" means for a design space, simulated once and cached.
 
 Flux above the pool's 95th percentile is a top design. The pool costs 20,000 simulations (about
-10 s on one core), so it is cached on disk, keyed by everything that changes it.
+10 s on one core), so it is cached on disk, keyed by everything that changes it; so is a whole
+discrete library, simulated for its true top 100.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from kinsynth.campaign.build import Builder
 from kinsynth.campaign.space import DesignSpace
@@ -38,21 +42,39 @@ def pool_key(builder: Builder, space: DesignSpace, n: int, seed: int) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
+def _cached_flux(path: Path, what: str, designs: Callable[[], pd.DataFrame],
+                 builder: Builder) -> tuple[np.ndarray, bool]:
+    """Noise-free fluxes of ``designs()``, simulated once; written atomically for parallel jobs."""
+    if path.is_file():
+        return np.load(path, allow_pickle=False), False
+    frame = designs()
+    log.info("simulating %s: %d designs (cached in %s)", what, len(frame), path)
+    flux, _ = builder.true_flux(frame)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npy")
+    np.save(tmp, flux, allow_pickle=False)
+    tmp.replace(path)
+    return flux, True
+
+
 def reference_pool(builder: Builder, space: DesignSpace, n: int, seed: int,
                    cache_dir: Path) -> ReferencePool:
     """The pool's fluxes, from ``cache_dir`` when an identical pool was simulated before."""
     path = Path(cache_dir) / f"pool-{pool_key(builder, space, n, seed)}.npy"
-    simulated = not path.is_file()
-    if simulated:
-        log.info("simulating the reference pool: %d random designs (cached in %s)", n, path)
-        designs = space.sample(n, np.random.default_rng([seed, 99]))
-        flux, _ = builder.true_flux(designs)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npy")
-        np.save(tmp, flux, allow_pickle=False)
-        tmp.replace(path)
-    else:
-        flux = np.load(path, allow_pickle=False)
+    flux, simulated = _cached_flux(
+        path, "the reference pool", lambda: space.sample(n, np.random.default_rng([seed, 99])),
+        builder)
     valid = flux[np.isfinite(flux)]
     return ReferencePool(flux, float(np.quantile(valid, 0.95)), float(np.quantile(valid, 0.99)),
                          simulated)
+
+
+def library_top(builder: Builder, space: DesignSpace, k: int, cache_dir: Path) -> pd.DataFrame:
+    """The true top ``k`` designs of a whole discrete library (simulated once, then cached)."""
+    per_column = [space.column_levels(j) for j in range(len(space.columns))]
+    grid = pd.DataFrame(list(itertools.product(*per_column)), columns=list(space.columns))
+    path = Path(cache_dir) / f"library-{pool_key(builder, space, len(grid), 0)}.npy"
+    flux, _ = _cached_flux(path, "the whole library", lambda: grid, builder)
+    valid = np.flatnonzero(np.isfinite(flux))  # a design that fails is never a top design
+    order = valid[np.argsort(-flux[valid], kind="stable")[:k]]
+    return grid.iloc[order]

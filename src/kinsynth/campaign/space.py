@@ -3,6 +3,10 @@
 A real promoter or RBS collection offers a handful of expression levels per enzyme, not a continuum;
 ``levels`` models that, and every proposal is snapped to the nearest level (in log space, where a
 2x step up and a 2x step down are the same distance).
+
+``vary`` names the columns a campaign engineers; the others stay at fold change 1, the parent
+strain, as in van Lent et al., where a library covers a handful of enzymes. A library over a few
+columns is small enough to simulate whole, which is what gives ``top100_found`` its true top 100.
 """
 
 from __future__ import annotations
@@ -27,21 +31,25 @@ class DesignSpace:
     levels: tuple[float, ...] | None = None
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec, levels: Sequence[float] | None = None) -> DesignSpace:
+    def from_spec(cls, spec: ModelSpec, levels: Sequence[float] | None = None,
+                  vary: Sequence[str] | None = None) -> DesignSpace:
         lows, highs = np.asarray(spec.lows, float), np.asarray(spec.highs, float)
+        varied = _varied_mask(spec, vary)
+        lows, highs = np.where(varied, lows, 1.0), np.where(varied, highs, 1.0)
         chosen = None
         if levels:
             chosen = tuple(sorted(float(v) for v in levels))
             if any(not np.isfinite(v) or v <= 0 for v in chosen):
                 raise KinsynthError(f"space.levels={list(chosen)}: fold changes must be positive")
-            outside = [v for v in chosen if v < lows.min() - 1e-12 or v > highs.max() + 1e-12]
+            low_all, high_all = lows[varied].min(), highs[varied].max()
+            outside = [v for v in chosen if v < low_all - 1e-12 or v > high_all + 1e-12]
             if outside:
                 raise KinsynthError(
                     f"space.levels: {outside} lie outside the parameter ranges "
-                    f"[{lows.min():g}, {highs.max():g}]"
+                    f"[{low_all:g}, {high_all:g}]"
                 )
-            for name, low, high in zip(spec.columns, lows, highs, strict=True):
-                if not any(low - 1e-12 <= v <= high + 1e-12 for v in chosen):
+            for name, low, high, free in zip(spec.columns, lows, highs, varied, strict=True):
+                if free and not any(low - 1e-12 <= v <= high + 1e-12 for v in chosen):
                     raise KinsynthError(
                         f"space.levels={list(chosen)}: none lies in {name}'s range "
                         f"[{low:g}, {high:g}]"
@@ -51,6 +59,8 @@ class DesignSpace:
     def column_levels(self, j: int) -> np.ndarray:
         """The library's levels a column can take: those inside its own range."""
         assert self.levels is not None
+        if self.lows[j] == self.highs[j]:  # a column the campaign does not vary
+            return np.array([self.lows[j]])
         levels = np.asarray(self.levels)
         return levels[(levels >= self.lows[j] - 1e-12) & (levels <= self.highs[j] + 1e-12)]
 
@@ -83,6 +93,25 @@ class DesignSpace:
                 nearest = np.abs(np.log(values[:, j])[:, None] - np.log(allowed)).argmin(axis=1)
                 values[:, j] = allowed[nearest]
         return pd.DataFrame(values, columns=list(self.columns), index=designs.index)
+
+
+def _varied_mask(spec: ModelSpec, vary: Sequence[str] | None) -> np.ndarray:
+    """Which columns a campaign changes; every one unless ``space.vary`` names some."""
+    if vary is None:
+        return np.ones(len(spec.columns), bool)
+    names = [vary] if isinstance(vary, str) else [str(v) for v in vary]
+    unknown = [v for v in names if v not in spec.columns]
+    if unknown or not names:
+        raise KinsynthError(
+            f"space.vary: {unknown or 'an empty list'} is not a list of the model's columns "
+            f"(expected some of {list(spec.columns)})"
+        )
+    fixed = [c for c, lo, hi in zip(spec.columns, spec.lows, spec.highs, strict=True)
+             if c not in names and not lo <= 1.0 <= hi]
+    if fixed:
+        raise KinsynthError(f"space.vary: the columns left at fold change 1 must admit it; "
+                            f"{fixed} do not (add them to space.vary)")
+    return np.array([c in names for c in spec.columns])
 
 
 def design_keys(designs: pd.DataFrame, columns: Sequence[str]) -> list[tuple[float, ...]]:

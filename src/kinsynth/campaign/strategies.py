@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,17 @@ class RandomStrategy:
         return out.reset_index(drop=True)
 
 
+def fill_with_random(chosen: pd.DataFrame, built: pd.DataFrame, n: int, space: DesignSpace,
+                     rng: np.random.Generator) -> pd.DataFrame:
+    """Top a batch up to ``n`` with random unbuilt designs: on a small library a strategy's own
+    candidates can run out (all already built), and a cycle still builds its full batch."""
+    if len(chosen) >= n:
+        return chosen.iloc[:n].reset_index(drop=True)
+    seen = pd.concat([built, chosen]) if len(chosen) else built
+    more = RandomStrategy(space, "").propose(seen, n - len(chosen), rng)
+    return pd.concat([chosen, more], ignore_index=True)
+
+
 class RecommenderStrategy:
     """Van Lent et al.'s recommender: a regressor on the built designs scores a random pool."""
 
@@ -83,12 +95,14 @@ class RecommenderStrategy:
     def propose(self, built: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
         pool = drop_built(self.space.snap(self.space.sample(self.pool_size, rng)), built,
                           self.space.columns).reset_index(drop=True)
+        if not len(pool):
+            return fill_with_random(pool, built, n, self.space, rng)
         n_explore = int(round(self.exploration * n))
         order = np.argsort(-self.score(built, pool))
         chosen = list(order[: n - n_explore])
         rest = np.setdiff1d(np.arange(len(pool)), chosen)
         chosen += list(rng.choice(rest, size=min(n_explore, len(rest)), replace=False))
-        return pool.iloc[chosen].reset_index(drop=True)
+        return fill_with_random(pool.iloc[chosen], built, n, self.space, rng)
 
 
 class GenerativeStrategy:
@@ -104,14 +118,16 @@ class GenerativeStrategy:
                  model: dict[str, Any] | None = None, epochs: int = 150,
                  oversample: int = 40, target_quantile: float = 1.0, target_boost: float = 0.05,
                  rank_by_surrogate: bool = True, filter_valid: bool = True,
-                 regressor: str = "gradient_boosting", mix_random: float = 0.5) -> None:
+                 regressor: str = "gradient_boosting", random_pool: int = 10000) -> None:
         make_regressor(regressor, seed)
         self.space, self.target, self.seed = space, target, seed
         self.model_options = dict(model or {})
         self.epochs, self.oversample = int(epochs), int(oversample)
         self.target_quantile, self.target_boost = float(target_quantile), float(target_boost)
         self.rank_by_surrogate, self.filter_valid = rank_by_surrogate, filter_valid
-        self.regressor, self.mix_random = regressor, float(mix_random)
+        if int(random_pool) < 0:
+            raise KinsynthError(f"strategy.random_pool={random_pool}: expected a count >= 0")
+        self.regressor, self.random_pool = regressor, int(random_pool)
 
     def _train(self, valid: pd.DataFrame, seed: int) -> Any:
         import pytorch_lightning as pl
@@ -119,7 +135,11 @@ class GenerativeStrategy:
         from kinsynth.data import KineticDataModule
         from kinsynth.models import LatentVariableModel
 
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+            # columns the campaign holds fixed (a library level, space.vary) are constant in the
+            # built designs by design: the data module's warning about them is noise here
+            warnings.filterwarnings("ignore", message=".*dropping constant feature column",
+                                    category=UserWarning)
             path = Path(tmp) / "built.csv"
             valid[[*self.space.columns, self.target]].to_csv(path, index=False)
             # the data module keeps at least 2 validation and 2 test rows; with a few dozen
@@ -155,11 +175,15 @@ class GenerativeStrategy:
         for column in self.space.columns:
             if column not in generated:
                 generated[column] = valid[column].iloc[0]
-        # a share of random candidates keeps the ranking from only ever refining one region
-        randoms = self.space.sample(int(self.mix_random * m), rng)
+        # the recommender's random pool beside the generated designs: the ranking sees every kind
+        # of candidate the recommender sees, so the generator can only add to it (on a small
+        # library, where random candidates cover most unbuilt designs, that is what wins)
+        randoms = self.space.sample(self.random_pool, rng)
         candidates = pd.concat([generated[list(self.space.columns)], randoms])
         candidates = drop_built(self.space.snap(candidates), built, self.space.columns)
         candidates = candidates.reset_index(drop=True)
+        if not len(candidates):  # every candidate already built: a small library, no random pool
+            return fill_with_random(candidates, built, n, self.space, rng)
         score = np.zeros(len(candidates))
         if self.rank_by_surrogate:
             surrogate = make_regressor(self.regressor, self.seed)
@@ -172,7 +196,7 @@ class GenerativeStrategy:
             score = score * p_valid if self.rank_by_surrogate else p_valid
         order = np.argsort(-score) if self.rank_by_surrogate or self.filter_valid else \
             rng.permutation(len(candidates))
-        return candidates.iloc[order[:n]].reset_index(drop=True)
+        return fill_with_random(candidates.iloc[order[:n]], built, n, self.space, rng)
 
 
 STRATEGIES = {"random": RandomStrategy, "recommender": RecommenderStrategy,
