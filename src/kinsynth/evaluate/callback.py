@@ -106,7 +106,9 @@ class EvaluationCallback(pl.Callback):
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # the final weights are the ones evaluated: keep them as last.ckpt whatever the
         # checkpoint interval (a collective call, so every rank makes it)
-        # the full state (optimiser and random states too), so resume= continues it exactly
+        # the full state (optimiser and random states too), so resume= continues it exactly;
+        # Lightning's weights_only=False here means "not only the weights" when *saving*: every
+        # value is still plain data, and every load is torch.load(weights_only=True)
         trainer.save_checkpoint(self.output_dir / "checkpoints" / "last.ckpt", weights_only=False)
         if not trainer.is_global_zero:
             return
