@@ -165,6 +165,9 @@ def test_tensorboard_gets_scalars_hparams_and_figures(compose_train, tmp_path):
     assert {"evaluation/pca_overlay", "evaluation/explained_variance",
             "evaluation/histograms"} <= set(tags["images"])
     assert len(events.Scalars("train/loss")) == 3
+    # the step axis counts epochs: no duplicate `epoch` chart opens the Scalars tab; the final
+    # figures must stay scalar events, which is where TensorBoard's HParams tab reads metrics
+    assert "epoch" not in tags["scalars"]
     assert any(t.startswith("final/") for t in tags["scalars"])
     for name in ("pca_overlay", "explained_variance", "histograms"):
         assert (tmp_path / "figures" / f"{name}.png").is_file()
