@@ -14,6 +14,8 @@ from kinsynth.run_names import HEADLINE_METRICS, job_dir_name, ordered_metrics, 
 def test_job_folders_are_named_after_their_overrides():
     assert job_dir_name("latent_dim=3,model=cvae", 3) == "3_latent_dim=3,model=cvae"
     assert job_dir_name("", 0) == "0"
+    assert job_dir_name("callbacks.evaluation.baselines=False,latent_dim=5,model=vae", 2) == \
+        "2_latent_dim=5,model=vae"  # how a job is evaluated is not what it is
     long = safe_name("data.path=/a/b/" + "x" * 300)
     assert "/" not in long and len(long) <= 120
     assert safe_name("a=" + "x" * 300) != safe_name("a=" + "x" * 299 + "y")  # stays distinct

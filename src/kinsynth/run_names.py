@@ -65,9 +65,12 @@ def job_dir_name(override_dirname: str, num: int | str) -> str:
     Hydra sorts the overrides by key, so cutting a long name at its end would drop whatever sorts
     last (``strategy=...`` behind a long ``space.vary=[...]``); long values are hashed instead.
     """
-    text = str(override_dirname)
+    # the same rule as the TensorBoard version: how a job is evaluated or logged is not its name
+    items = [item for item in _split_overrides(str(override_dirname))
+             if not item.startswith(_NOT_PART_OF_THE_NAME)]
+    text = ",".join(items)
     if len(text) > _MAX_NAME:
-        text = ",".join(_short_item(item) for item in _split_overrides(text))
+        text = ",".join(_short_item(item) for item in items)
     name = safe_name(text)
     return f"{num}_{name}" if name else str(num)
 
