@@ -228,3 +228,28 @@ def test_a_small_library_still_gets_full_batches_of_new_designs(tmp_path, spec):
     assert list(table["n_built"]) == [10, 20, 30]
     built = pd.read_csv(tmp_path / "run" / "built.csv")
     assert len(set(design_keys(built, spec.columns))) == 30
+
+
+TOY_MODEL = """
+model toy()
+  J_in:  -> S;        k_in;
+  J_out: S -> ;       vmax_out * S / (km_out + S);
+  k_in = 1; vmax_out = 2; km_out = 1; S = 1;
+end
+"""
+
+
+def test_a_campaign_on_a_users_own_model(tmp_path):
+    (tmp_path / "toy.ant").write_text(TOY_MODEL)
+    (tmp_path / "ranges.csv").write_text(
+        "id,low,high\nk_in,0.5,1.5\nvmax_out,0.5,2.0\nkm_out,0.5,2.0\n")
+    cfg = compose(tmp_path, "strategy=recommender", *SMALL, f"space.model_file={tmp_path}/toy.ant",
+                  f"space.ranges={tmp_path}/ranges.csv", "space.flux=J_out")
+    table = run_campaign(cfg, tmp_path / "run")
+    built = pd.read_csv(tmp_path / "run" / "built.csv")
+    assert list(built.columns[:4]) == ["k_in", "vmax_out", "km_out", "J_out"]
+    # a steady state exists only while uptake stays below capacity; then the flux is the uptake
+    ok = built["valid"]
+    assert (built.loc[ok, "k_in"] < 2 * built.loc[ok, "vmax_out"]).all()
+    np.testing.assert_allclose(built.loc[ok, "J_out"], built.loc[ok, "k_in"], rtol=1e-5)
+    assert table["n_built"].iloc[-1] == 30 and table["cumulative_top"].iloc[-1] > 0
