@@ -253,3 +253,22 @@ def test_a_campaign_on_a_users_own_model(tmp_path):
     assert (built.loc[ok, "k_in"] < 2 * built.loc[ok, "vmax_out"]).all()
     np.testing.assert_allclose(built.loc[ok, "J_out"], built.loc[ok, "k_in"], rtol=1e-5)
     assert table["n_built"].iloc[-1] == 30 and table["cumulative_top"].iloc[-1] > 0
+
+
+def test_step_propose_on_a_table_of_only_the_varied_columns(tmp_path, spec):
+    from kinsynth.campaign import propose_from_table
+
+    varied = ["vmax_forward_Enz_A", "vmax_forward_TKT2", "km_substrate1_Enz_A"]
+    rng = np.random.default_rng(4)
+    lab = pd.DataFrame(rng.choice([0.5, 0.75, 1, 1.5, 2], size=(30, 3)), columns=varied)
+    lab["Product_I"] = rng.uniform(0.3, 1.5, 30)
+    lab.to_csv(tmp_path / "lab.csv", index=False)
+    out = tmp_path / "plate.csv"
+    cfg = compose(tmp_path, "step=propose", "strategy=recommender", "strategy.pool_size=200",
+                  *LIBRARY, f"data.path={tmp_path / 'lab.csv'}", f"out={out}",
+                  "designs_per_cycle=8")
+    propose_from_table(cfg)
+    plate = pd.read_csv(out)
+    assert len(plate) == 8 and list(plate.columns) == spec.columns
+    assert (plate.drop(columns=varied) == 1.0).all().all()  # the parent strain's fold change
+    assert not set(design_keys(plate[varied], varied)) & set(design_keys(lab, varied))

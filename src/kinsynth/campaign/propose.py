@@ -17,8 +17,13 @@ from kinsynth.errors import KinsynthError
 from kinsynth.tables_out import FLOAT_FORMAT
 
 
-def read_built(path: str | Path, columns: list[str], target: str) -> pd.DataFrame:
-    """A built-designs table (built.csv's format); ``valid`` defaults to "has a flux"."""
+def read_built(path: str | Path, columns: list[str], target: str,
+               fixed: dict[str, float] | None = None) -> pd.DataFrame:
+    """A built-designs table (built.csv's format); ``valid`` defaults to "has a flux".
+
+    ``fixed`` are the columns the campaign does not vary (``space.vary``) with their value: a lab
+    that engineers six enzymes records six columns, so those others may be absent.
+    """
     path = Path(path)
     if not path.is_file():
         raise KinsynthError(f"data.path={path}: no such file of built designs")
@@ -26,6 +31,9 @@ def read_built(path: str | Path, columns: list[str], target: str) -> pd.DataFram
         table = pd.read_csv(path)
     except (ValueError, OSError) as error:
         raise KinsynthError(f"{path}: not a readable CSV ({error})") from None
+    for column, value in (fixed or {}).items():
+        if column not in table.columns:
+            table[column] = value
     missing = [c for c in [*columns, target] if c not in table.columns]
     if missing:
         raise KinsynthError(f"{path}: lacks column(s) {missing} (expected built.csv's format: "
@@ -45,7 +53,9 @@ def propose_from_table(cfg: DictConfig) -> pd.DataFrame:
     if out.exists() and not cfg.get("overwrite", False):
         raise KinsynthError(f"out={out}: exists; choose another file or pass overwrite=true")
     space, builder = make_space(cfg)
-    built = read_built(str(cfg.data.path), list(space.columns), builder.spec.target)
+    fixed = {c: float(lo) for c, lo, hi in zip(space.columns, space.lows, space.highs,
+                                                strict=True) if lo == hi}
+    built = read_built(str(cfg.data.path), list(space.columns), builder.spec.target, fixed)
     options = OmegaConf.to_container(cfg.strategy, resolve=True)
     assert isinstance(options, dict)
     name = str(options.pop("name", ""))
