@@ -143,6 +143,7 @@ def test_step_propose_on_a_labs_table(tmp_path, spec):
     [
         (["strategy=bogus"], "strategy"),
         (["space.levels=[0.25,1,2]"], "space.levels: [0.25] lie outside"),
+        (["space.vary=[vmax_forward_Enz_Z]"], "space.vary: ['vmax_forward_Enz_Z'] is not a list"),
         (["step=propose", "data.path=BUILT_NO_TARGET", "out=x.csv"],
          "lacks column(s) ['Product_I']"),
     ],
