@@ -5,6 +5,8 @@ without Hydra, the settings its checkpoint records). Settings that define what i
 features, target, split, transform, model shape, seed) must be the same, or the resumed run would
 silently be another one: each difference is refused in one line naming the key, its old value and
 its new one. ``trainer.max_epochs`` and ``optimizer.lr`` may change; they are applied and logged.
+Any other optimiser setting is refused too: Lightning restores the optimiser's saved state, which
+would quietly keep the old weight decay whatever the command line says.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from kinsynth.errors import KinsynthError
 
 log = logging.getLogger(__name__)
 
-#: subtrees and keys that define the run; a change is refused
-IMMUTABLE = ("seed", "latent_dim", "data", "model", "optimizer._target_")
+#: subtrees and keys that define the run; a change is refused. The optimiser's other settings
+#: (weight decay, betas, fused) are in its restored state, which would silently override them
+IMMUTABLE = ("seed", "latent_dim", "data", "model", "optimizer")
 #: data keys that say where, not what: may differ on resume
 _DATA_PLACEMENT = ("data.device",)
 #: keys a resumed run may change
@@ -104,8 +107,9 @@ def compare(
     before, after = _leaves(old, keys), _leaves(new, keys)
     old_cwd = _original_cwd(run_dir)
     changes = []
+    skipped = _DATA_PLACEMENT + (MUTABLE if keys == list(IMMUTABLE) else ())
     for key in sorted(set(before) | set(after)):
-        if key in _DATA_PLACEMENT:
+        if key in skipped:
             continue
         a = _normalise(key, before.get(key), old_cwd)
         b = _normalise(key, after.get(key), Path.cwd())

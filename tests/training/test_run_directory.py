@@ -88,6 +88,8 @@ def test_new_run_over_a_finished_run_is_refused_unless_overwrite(toy_csv: Path, 
     ("data.path=null", "data.path was"),
     ("data.transform=standard",
      "data.transform was 'quantile' in the original run, now 'standard'"),
+    # the restored optimiser state would keep the old value without a word
+    ("optimizer.weight_decay=0.01", "optimizer.weight_decay was 0.0 in the original run, now 0.01"),
 ])
 def test_resume_refuses_a_changed_identity_naming_key_old_and_new(
     toy_csv: Path, copy: Path, change: str, expected: str
