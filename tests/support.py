@@ -22,6 +22,17 @@ CONF_DIR = REPO_ROOT / "conf"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+#: a one-metabolite Antimony model: a steady state exists only while uptake (k_in) stays below the
+#: drain's capacity (2 vmax_out), and then its flux J_out equals the uptake
+TOY_ANTIMONY = """
+model toy()
+  J_in:  -> S;        k_in;
+  J_out: S -> ;       vmax_out * S / (km_out + S);
+  k_in = 1; vmax_out = 2; km_out = 1; S = 1;
+end
+"""
+
+
 #: overrides of a cheap CVAE run that still writes every file of the run contract
 FAST_CVAE = (
     "model=cvae",

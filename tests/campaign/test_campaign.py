@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from omegaconf import OmegaConf
-from support import run_cli
+from support import TOY_ANTIMONY, run_cli
 
 from kinsynth.campaign import run_campaign
 from kinsynth.campaign.build import Builder
@@ -231,17 +231,8 @@ def test_a_small_library_still_gets_full_batches_of_new_designs(tmp_path, spec):
     assert len(set(design_keys(built, spec.columns))) == 30
 
 
-TOY_MODEL = """
-model toy()
-  J_in:  -> S;        k_in;
-  J_out: S -> ;       vmax_out * S / (km_out + S);
-  k_in = 1; vmax_out = 2; km_out = 1; S = 1;
-end
-"""
-
-
 def test_a_campaign_on_a_users_own_model(tmp_path):
-    (tmp_path / "toy.ant").write_text(TOY_MODEL)
+    (tmp_path / "toy.ant").write_text(TOY_ANTIMONY)
     (tmp_path / "ranges.csv").write_text(
         "id,low,high\nk_in,0.5,1.5\nvmax_out,0.5,2.0\nkm_out,0.5,2.0\n")
     cfg = compose(tmp_path, "strategy=recommender", *SMALL, f"space.model_file={tmp_path}/toy.ant",

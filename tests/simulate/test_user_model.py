@@ -6,23 +6,16 @@ import antimony
 import numpy as np
 import pandas as pd
 import pytest
+from support import TOY_ANTIMONY
 
 from kinsynth.simulate import SimulationError, load_model, oracle, simulate_dataset
 from kinsynth.simulate.cli import check_overrides, shard_path
-
-TOY = """
-model toy()
-  J_in:  -> S;        k_in;
-  J_out: S -> ;       vmax_out * S / (km_out + S);
-  k_in = 1; vmax_out = 2; km_out = 1; S = 1;
-end
-"""
 
 
 @pytest.fixture
 def toy_files(tmp_path):
     antimony.clearPreviousLoads()
-    assert antimony.loadAntimonyString(TOY) >= 0
+    assert antimony.loadAntimonyString(TOY_ANTIMONY) >= 0
     sbml = tmp_path / "toy.xml"
     sbml.write_text(antimony.getSBMLString("toy"))
     ranges = tmp_path / "ranges.csv"
