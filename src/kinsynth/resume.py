@@ -100,16 +100,16 @@ def _from_checkpoint(checkpoint: dict[str, Any]) -> DictConfig:
 
 
 def compare(
-    old: DictConfig, new: DictConfig, run_dir: Path, keys: Iterable[str] = IMMUTABLE
+    old: DictConfig, new: DictConfig, run_dir: Path, keys: Iterable[str] = IMMUTABLE,
+    skip: tuple[str, ...] = _DATA_PLACEMENT + MUTABLE,
 ) -> list[tuple[str, Any, Any]]:
-    """Differences (key, old, new) between two configs over ``keys``."""
+    """Differences (key, old, new) between two configs over ``keys``, but for ``skip``."""
     keys = list(keys)
     before, after = _leaves(old, keys), _leaves(new, keys)
     old_cwd = _original_cwd(run_dir)
     changes = []
-    skipped = _DATA_PLACEMENT + (MUTABLE if keys == list(IMMUTABLE) else ())
     for key in sorted(set(before) | set(after)):
-        if key in skipped:
+        if key in skip:
             continue
         a = _normalise(key, before.get(key), old_cwd)
         b = _normalise(key, after.get(key), Path.cwd())
@@ -144,7 +144,7 @@ def check_resumed_config(
         )
     applied: dict[str, Any] = {}
     if from_hydra:
-        for key, old, new_value in compare(original, cfg, run_dir, MUTABLE):
+        for key, old, new_value in compare(original, cfg, run_dir, MUTABLE, skip=()):
             log.info("resume: %s changed from %s to %s (applied)", key, old, new_value)
             applied[key] = new_value
     return applied

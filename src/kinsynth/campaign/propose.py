@@ -53,9 +53,7 @@ def propose_from_table(cfg: DictConfig) -> pd.DataFrame:
     if out.exists() and not cfg.get("overwrite", False):
         raise KinsynthError(f"out={out}: exists; choose another file or pass overwrite=true")
     space, builder = make_space(cfg)
-    fixed = {c: float(lo) for c, lo, hi in zip(space.columns, space.lows, space.highs,
-                                                strict=True) if lo == hi}
-    built = read_built(str(cfg.data.path), list(space.columns), builder.spec.target, fixed)
+    built = read_built(str(cfg.data.path), list(space.columns), builder.spec.target, space.fixed)
     options = OmegaConf.to_container(cfg.strategy, resolve=True)
     assert isinstance(options, dict)
     name = str(options.pop("name", ""))

@@ -59,10 +59,16 @@ class DesignSpace:
     def column_levels(self, j: int) -> np.ndarray:
         """The library's levels a column can take: those inside its own range."""
         assert self.levels is not None
-        if self.lows[j] == self.highs[j]:  # a column the campaign does not vary
+        if self.columns[j] in self.fixed:  # a column the campaign does not vary
             return np.array([self.lows[j]])
         levels = np.asarray(self.levels)
         return levels[(levels >= self.lows[j] - 1e-12) & (levels <= self.highs[j] + 1e-12)]
+
+    @property
+    def fixed(self) -> dict[str, float]:
+        """The columns the campaign does not vary, with the one value each keeps."""
+        return {c: float(lo) for c, lo, hi in zip(self.columns, self.lows, self.highs,
+                                                  strict=True) if lo == hi}
 
     @property
     def discrete(self) -> bool:
