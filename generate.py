@@ -1,12 +1,13 @@
 """Generate designs from a trained run: ``python generate.py run=<dir> n=1000 target=1.4``."""
 
+import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from kinsynth.cli import guarded
+from kinsynth.cli import exit_on_unparsable_paths, guarded
 from kinsynth.generation import generate_from_settings, register_resolvers
 
 register_resolvers()  # conf/generate.yaml: no Hydra output directory when out= is given
@@ -22,4 +23,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    exit_on_unparsable_paths(sys.argv[1:])
     main()

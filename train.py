@@ -1,11 +1,13 @@
 """Train a kinsynth model: ``python train.py model=cvae latent_dim=11`` (see README)."""
 
+import sys
+
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 import kinsynth.config  # noqa: F401  (registers the config resolvers)
-from kinsynth.cli import guarded, in_multirun
+from kinsynth.cli import exit_on_unparsable_paths, guarded, in_multirun
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
@@ -20,4 +22,5 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    exit_on_unparsable_paths(sys.argv[1:])
     main()

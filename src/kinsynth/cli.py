@@ -64,6 +64,39 @@ def user_error(error: BaseException) -> str | None:
     return None
 
 
+#: overrides that take a path: Hydra's grammar rejects one holding ``=``, ``,`` or brackets
+PATH_KEYS = ("run", "resume", "data.path", "out", "hydra.run.dir", "hydra.sweep.dir")
+
+
+def path_override_problem(argv: list[str]) -> str | None:
+    """One line saying how to quote a path override Hydra cannot parse, else None.
+
+    Hydra's own message (``mismatched input '=' expecting <EOF>``) names neither the key nor
+    the fix; this runs before Hydra parses the command line.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if arg.startswith("-") or not sep or key.lstrip("+~") not in PATH_KEYS:
+            continue
+        try:
+            parser.parse_override(arg)
+        except Exception:  # Hydra raises its grammar errors under several types
+            return (f"{key}={value}: Hydra cannot parse a path holding '=', ',', brackets or "
+                    f"spaces unquoted; quote it for Hydra and the shell: '{key}=\"{value}\"'")
+    return None
+
+
+def exit_on_unparsable_paths(argv: list[str]) -> None:
+    """Print :func:`path_override_problem`'s line and exit 2 (a usage error), if there is one."""
+    problem = path_override_problem(argv)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def guarded(task: F) -> F:
     """Wrap a Hydra task function.
 

@@ -37,7 +37,7 @@ def run_dir(resume: str | None, fresh: str) -> str:
 
 
 def job_dir(override_dirname: str, num: int | str) -> str:
-    """A sweep job's folder name: ``3_latent_dim=3,model=cvae`` (see kinsynth.run_names)."""
+    """A sweep job's folder name: ``3_latent_dim-3_model-cvae`` (see kinsynth.run_names)."""
     from kinsynth.run_names import job_dir_name
 
     return job_dir_name(override_dirname, num)

@@ -27,7 +27,14 @@ def _run_config(run: Path) -> Any:
     for folder in candidates:
         path = folder / ".hydra" / "config.yaml"
         if path.is_file():
-            return OmegaConf.load(path)
+            from kinsynth.resume import _original_cwd
+
+            cfg = OmegaConf.load(path)
+            data_path = OmegaConf.select(cfg, "data.path")
+            # a relative data.path is relative to where the run was trained, as in training
+            if data_path is not None and not Path(str(data_path)).is_absolute():
+                cfg.data.path = str(_original_cwd(folder) / str(data_path))
+            return cfg
     raise KinsynthError(
         f"run={run}: check=true needs the run's .hydra/config.yaml to rebuild its oracle, not found"
     )

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 #: (weight decay, betas, fused) are in its restored state, which would silently override them
 IMMUTABLE = ("seed", "latent_dim", "data", "model", "optimizer")
 #: data keys that say where, not what: may differ on resume
-_DATA_PLACEMENT = ("data.device",)
+DATA_PLACEMENT = ("data.device",)
 #: keys a resumed run may change
 MUTABLE = ("trainer.max_epochs", "optimizer.lr")
 _PATH_KEYS = ("data.path",)
@@ -101,7 +101,7 @@ def _from_checkpoint(checkpoint: dict[str, Any]) -> DictConfig:
 
 def compare(
     old: DictConfig, new: DictConfig, run_dir: Path, keys: Iterable[str] = IMMUTABLE,
-    skip: tuple[str, ...] = _DATA_PLACEMENT + MUTABLE,
+    skip: tuple[str, ...] = DATA_PLACEMENT + MUTABLE,
 ) -> list[tuple[str, Any, Any]]:
     """Differences (key, old, new) between two configs over ``keys``, but for ``skip``."""
     keys = list(keys)

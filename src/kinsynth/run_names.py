@@ -20,6 +20,9 @@ _NOT_PART_OF_THE_NAME = ("hydra.", "paths.", "callbacks.", "logger", "resume=", 
                          "skip_finished=", "progress_bar=", "progress_lines=", "threads=")
 _MAX_NAME = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.,=+\-\[\]]+")
+#: characters Hydra's override grammar reads in an unquoted value (no ``=``, ``,``, brackets):
+#: a job folder made of these can be handed to ``run=`` or ``resume=`` as printed
+_HYDRA_UNSAFE = re.compile(r"[^A-Za-z0-9_.+\-]+")
 
 #: the headline figures, first in the HParams table; bookkeeping goes last
 HEADLINE_METRICS = ("c2st_auc_joint", "cond_spearman", "hit_rate", "std_ratio_min",
@@ -32,7 +35,7 @@ def safe_name(text: str) -> str:
     name = _UNSAFE.sub("_", text).strip("_.")
     if len(name) > _MAX_NAME:
         digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-        name = f"{name[:_MAX_NAME - 9]}~{digest}"
+        name = f"{name[:_MAX_NAME - 9]}-{digest}"
     return name
 
 
@@ -62,17 +65,25 @@ def _short_item(item: str) -> str:
 def job_dir_name(override_dirname: str, num: int | str) -> str:
     """A sweep job's folder: its number (for order; no two jobs share one) and its overrides.
 
+    Written without Hydra's grammar characters (``14_model-cvae_latent_dim-3``), so the folder
+    kinsynth prints can be pasted into ``run=`` or ``resume=`` unquoted.
+
     Hydra sorts the overrides by key, so cutting a long name at its end would drop whatever sorts
     last (``strategy=...`` behind a long ``space.vary=[...]``); long values are hashed instead.
     """
     # the same rule as the TensorBoard version: how a job is evaluated or logged is not its name
     items = [item for item in _split_overrides(str(override_dirname))
              if not item.startswith(_NOT_PART_OF_THE_NAME)]
-    text = ",".join(items)
-    if len(text) > _MAX_NAME:
-        text = ",".join(_short_item(item) for item in items)
-    name = safe_name(text)
+    if len(",".join(items)) > _MAX_NAME:
+        items = [_short_item(item) for item in items]
+    name = safe_name("_".join(_grammar_free(item) for item in items))
     return f"{num}_{name}" if name else str(num)
+
+
+def _grammar_free(item: str) -> str:
+    """``latent_dim=3`` -> ``latent_dim-3``, ``levels=[0.5,1]`` -> ``levels-0.5-1``."""
+    key, _, value = item.partition("=")
+    return "-".join(_HYDRA_UNSAFE.sub("-", part).strip("-") for part in (key, value))
 
 
 def _hydra() -> Any | None:

@@ -13,7 +13,15 @@ from omegaconf import DictConfig
 from kinsynth.checkpoint_format import read_checkpoint
 from kinsynth.limits import positive_int
 from kinsynth.random_state import RandomStateCheckpoint
-from kinsynth.resume import ApplyResumedSettings, check_resumed_config, compare, original_config
+from kinsynth.resume import (
+    DATA_PLACEMENT,
+    IMMUTABLE,
+    MUTABLE,
+    ApplyResumedSettings,
+    check_resumed_config,
+    compare,
+    original_config,
+)
 from kinsynth.run_directory import is_finished
 
 log = logging.getLogger(__name__)
@@ -71,8 +79,8 @@ def finished_job_metrics(cfg: DictConfig, output_dir: Path) -> dict[str, float] 
     original = original_config(output_dir)
     if original is None:
         return None
-    if compare(original, cfg, output_dir, ("seed", "latent_dim", "data", "model", "optimizer",
-                                             "trainer.max_epochs")):
+    # the budget and the lr are part of a finished job: only where its data lives may differ
+    if compare(original, cfg, output_dir, (*IMMUTABLE, *MUTABLE), skip=DATA_PLACEMENT):
         return None
     log.info("skip_finished=true: %s already holds this finished job; skipped", output_dir)
     return json.loads((output_dir / "metrics.json").read_text())
