@@ -4,8 +4,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-import kinsynth.config  # noqa: F401  (registers the config resolvers)
-from kinsynth.cli import guarded
+import kinsynth.cli.resolvers  # noqa: F401  (registers the config resolvers)
+from kinsynth.cli.guard import guarded
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="dbtl")

@@ -7,8 +7,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from kinsynth.cli import exit_on_unparsable_paths, guarded
-from kinsynth.generation import generate_from_settings, register_resolvers
+from kinsynth.cli.guard import exit_on_unparsable_paths, guarded
+from kinsynth.generate.designs import generate_from_settings, register_resolvers
 
 register_resolvers()  # conf/generate.yaml: no Hydra output directory when out= is given
 

@@ -26,8 +26,9 @@ TIGHT = {"c2st": 250, "mmd": 500, "memorisation": 1000, "memorisation_reference"
 def run(data: Path, work: Path, say: Any, seeds: tuple[int, ...] = (0, 1, 2)) -> str:
     """Markdown table: seed sd of each figure beside the largest move each set of caps causes."""
     from kinsynth.data import KineticDataModule
-    from kinsynth.evaluate.metrics import RowCaps, evaluate_samples
-    from kinsynth.training import run_training
+    from kinsynth.evaluate.metrics import evaluate_samples
+    from kinsynth.evaluate.metrics.caps import RowCaps
+    from kinsynth.train.run import run_training
 
     variants = {
         "none": RowCaps(**{f.name: None for f in fields(RowCaps)}),

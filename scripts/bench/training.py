@@ -7,7 +7,7 @@ docs/performance.md explains each row and what it includes.
 Training is measured three ways on the *same* model initialisation and the *same* mini-batches:
 
 ``ours (full run)``
-    :func:`kinsynth.training.run_training` on a composed config, exactly what ``train.py`` does:
+    :func:`kinsynth.train.run.run_training` on a composed config, exactly what ``train.py`` does:
     validation and checkpoints every 10 epochs (best + last), TensorBoard logging and the evaluation
     callback. Steps/s uses the fit time the evaluation callback records (first to last epoch), the
     wall time of the whole run (with evaluation, figures and files) is reported beside it.
@@ -138,7 +138,7 @@ def compose(overrides: list[str], output_dir: Path) -> DictConfig:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    import kinsynth.config  # noqa: F401  (resolvers used by the configs)
+    import kinsynth.cli.resolvers  # noqa: F401  (resolvers used by the configs)
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return hydra_compose(
@@ -182,7 +182,7 @@ def prepare(cfg: DictConfig) -> Prepared:
     """Data module and model exactly as run_training builds them (same seeding, same order)."""
     import hydra
 
-    from kinsynth.training import build_model
+    from kinsynth.train.run import build_model
 
     torch.set_num_threads(int(cfg.get("threads") or 1))
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
@@ -245,7 +245,7 @@ def normal_fit(prepared: Prepared, epochs: int, output_dir: Path) -> Timing:
     """
     import hydra
 
-    from kinsynth.training import _instantiate_group
+    from kinsynth.train.run import _instantiate_group
 
     callbacks = [
         hydra.utils.instantiate(c)
@@ -295,7 +295,7 @@ def max_weight_difference(a: torch.nn.Module, b: torch.nn.Module) -> float:
 
 def full_run(cfg: DictConfig, output_dir: Path) -> tuple[dict[str, float], Timing]:
     """``run_training`` as train.py calls it; returns (metrics.json, time of the whole run)."""
-    from kinsynth.training import run_training
+    from kinsynth.train.run import run_training
 
     start = _clock()
     metrics = run_training(cfg, output_dir)

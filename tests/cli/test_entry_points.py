@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from support import run_cli
 
-from kinsynth.evaluate.sweep_plan import job_folder
+from kinsynth.sweeps.plan import job_folder
 
 FAST = [
     "trainer.max_epochs=2",

@@ -6,22 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kinsynth.evaluate.metrics import (
-    FIDELITY_KEYS,
-    Standardiser,
+from kinsynth.evaluate.metrics import evaluate_samples, reference_baselines
+from kinsynth.evaluate.metrics.baselines import naive_independent_sample
+from kinsynth.evaluate.metrics.conditional import (
     SurrogateOracle,
-    c2st_auc,
     conditional_fidelity,
     conditional_metrics,
-    evaluate_samples,
-    fidelity,
-    memorisation_ratio,
-    naive_independent_sample,
-    out_of_range,
-    reference_baselines,
     top_design_hit_rate,
-    utility_r2,
 )
+from kinsynth.evaluate.metrics.detection import c2st_auc
+from kinsynth.evaluate.metrics.fidelity import FIDELITY_KEYS, fidelity, out_of_range
+from kinsynth.evaluate.metrics.memorisation import memorisation_ratio
+from kinsynth.evaluate.metrics.standardise import Standardiser
+from kinsynth.evaluate.metrics.utility import utility_r2
 
 
 def gaussian(n: int, k: int, seed: int, shift: float = 0.0) -> np.ndarray:

@@ -13,12 +13,10 @@ from support import make_toy_table, run_cli
 
 from kinsynth.data import DEFAULT_DATA_PATH
 from kinsynth.errors import KinsynthError
-from kinsynth.evaluate.report import (
-    THESIS_TABLE2,
-    build_report,
-    data_settings,
-    read_job,
-)
+from kinsynth.evaluate.report import build_report
+from kinsynth.evaluate.report.drawing import data_settings
+from kinsynth.evaluate.report.tables import THESIS_TABLE2
+from kinsynth.sweeps.jobs import read_job
 
 THESIS_COLUMN = "thesis (latent 11)"
 
@@ -235,7 +233,7 @@ def test_real_sweep_end_to_end(tmp_path: Path, toy_csv: Path):
 
 
 def test_thesis_values_only_beside_runs_on_the_thesis_data(tmp_path: Path):
-    from kinsynth.evaluate.report import THESIS_COLUMNS, is_thesis_data, read_job
+    from kinsynth.evaluate.report.drawing import THESIS_COLUMNS, is_thesis_data
 
     rng = np.random.default_rng(0)
     shaped = pd.DataFrame(rng.uniform(size=(5000, len(THESIS_COLUMNS))), columns=THESIS_COLUMNS)

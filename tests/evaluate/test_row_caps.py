@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from kinsynth.errors import KinsynthError
-from kinsynth.evaluate.metrics import RowCaps, evaluate_samples, memorisation_ratio
+from kinsynth.evaluate.metrics import evaluate_samples
+from kinsynth.evaluate.metrics.caps import RowCaps
+from kinsynth.evaluate.metrics.memorisation import memorisation_ratio
 
 FEATURES = ["a", "b", "c", "d"]
 

@@ -17,7 +17,7 @@ from kinsynth.evaluate.trust import (
     objective_warning,
     trust_warnings,
 )
-from kinsynth.training import objective, run_training
+from kinsynth.train.run import objective, run_training
 
 HEALTHY = {
     "oracle_r2": 0.95, "n_test": 500, "std_ratio_min": 0.9,

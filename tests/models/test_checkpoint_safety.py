@@ -119,7 +119,7 @@ def test_a_new_checkpoint_holds_only_plain_data(trained):
 def test_plain_data_checkpoint_round_trips_to_the_same_samples(compose_train, tmp_path, model):
     import pandas as pd
 
-    from kinsynth.training import run_training
+    from kinsynth.train.run import run_training
 
     run_training(compose_train(f"model={model}", "latent_dim=2", "trainer.max_epochs=2",
                                "callbacks.evaluation.figures=false"), tmp_path)

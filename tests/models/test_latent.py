@@ -110,7 +110,7 @@ def test_aggregate_prior_matches_the_codes_and_their_dependence_on_the_target():
 
 def test_aggregate_prior_is_refreshed_by_training_and_saved(compose_train, tmp_path):
     from kinsynth.models import load
-    from kinsynth.training import run_training
+    from kinsynth.train.run import run_training
 
     cfg = compose_train(
         "model=bcvae",
@@ -134,7 +134,7 @@ def test_unknown_lr_schedule_is_a_one_line_error():
 
 
 def test_cosine_schedule_decays_the_lr_once_per_epoch(compose_train, tmp_path):
-    from kinsynth.training import run_training
+    from kinsynth.train.run import run_training
 
     cfg = compose_train(
         "model=bcvae",

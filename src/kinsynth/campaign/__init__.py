@@ -1,6 +1,6 @@
 """Design-build-test-learn campaigns: a strategy proposes each batch, the simulator tests it.
 
-Hydra-free, like ``kinsynth.training``: ``dbtl.py`` only hands over its config. See docs/dbtl.md.
+Hydra-free, like ``kinsynth.train.run``: ``dbtl.py`` only hands over its config. See docs/dbtl.md.
 """
 
 from kinsynth.campaign.loop import run_campaign

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -16,9 +15,10 @@ from kinsynth.campaign.build import Builder
 from kinsynth.campaign.pool import library_top, reference_pool
 from kinsynth.campaign.space import DesignSpace, design_keys
 from kinsynth.campaign.strategies import make_strategy
+from kinsynth.data.writing import FLOAT_FORMAT
 from kinsynth.errors import KinsynthError
+from kinsynth.runs.contract import CAMPAIGN, write_marker
 from kinsynth.simulate.model import load_model
-from kinsynth.tables_out import FLOAT_FORMAT
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,8 @@ def _check_sizes(cfg: DictConfig) -> tuple[int, int, int]:
 def run_campaign(cfg: DictConfig, output_dir: str | Path) -> pd.DataFrame:
     """Run the configured campaign into ``output_dir``; returns the cycles table."""
     output_dir = Path(output_dir)
-    if (output_dir / "cycles.csv").exists() and not cfg.get("overwrite", False):
+    # the one finished marker, which the sweep summary and the reports read too
+    if (output_dir / CAMPAIGN).exists() and not cfg.get("overwrite", False):
         raise KinsynthError(f"{output_dir}: holds a finished campaign (overwrite=true replaces it)")
     n_initial, per_cycle, cycles = _check_sizes(cfg)
     space, builder = make_space(cfg)
@@ -115,7 +116,7 @@ def run_campaign(cfg: DictConfig, output_dir: str | Path) -> pd.DataFrame:
         "strains_to_q99": int(reached[0]) + 1 if len(reached) else None,
         "top100_found": None if top100 is None else int(table["top100_found"].iloc[-1]),
     }
-    (output_dir / "campaign.json").write_text(json.dumps(summary, indent=2))
+    write_marker(output_dir / CAMPAIGN, summary)  # last, atomically: the campaign is finished
     if writer is not None:
         writer.close()
     return table

@@ -13,8 +13,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.campaign.loop import make_space
 from kinsynth.campaign.strategies import make_strategy
+from kinsynth.data.writing import FLOAT_FORMAT
 from kinsynth.errors import KinsynthError
-from kinsynth.tables_out import FLOAT_FORMAT
 
 
 def read_built(path: str | Path, columns: list[str], target: str,

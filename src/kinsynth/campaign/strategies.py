@@ -7,9 +7,7 @@ so far (failures included: ``valid`` False, no flux) and returns ``n`` new desig
 from __future__ import annotations
 
 import logging
-import tempfile
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,8 +19,8 @@ from sklearn.ensemble import (
 )
 
 from kinsynth.campaign.space import DesignSpace, drop_built
-from kinsynth.console import quiet_third_party
 from kinsynth.errors import KinsynthError
+from kinsynth.train.console import quiet_third_party
 
 log = logging.getLogger(__name__)
 REGRESSORS = ("gradient_boosting", "random_forest")
@@ -135,18 +133,16 @@ class GenerativeStrategy:
         from kinsynth.data import KineticDataModule
         from kinsynth.models import LatentVariableModel
 
-        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        with warnings.catch_warnings():
             # columns the campaign holds fixed (a library level, space.vary) are constant in the
             # built designs by design: the data module's warning about them is noise here
             warnings.filterwarnings("ignore", message=".*dropping constant feature column",
                                     category=UserWarning)
-            path = Path(tmp) / "built.csv"
-            valid[[*self.space.columns, self.target]].to_csv(path, index=False)
             # the data module keeps at least 2 validation and 2 test rows; with a few dozen
             # built designs that is all it holds back
             held = max(0.05, 2.5 / len(valid))
-            dm = KineticDataModule(path=str(path), target=self.target,
-                                   split=(1 - 2 * held, held, held),
+            dm = KineticDataModule(frame=valid[[*self.space.columns, self.target]],
+                                   target=self.target, split=(1 - 2 * held, held, held),
                                    seed=self.seed, batch_size=32, transform="quantile",
                                    n_quantiles=min(1000, len(valid)))
             dm.setup("fit")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,8 @@ import pandas as pd
 import pytorch_lightning as pl
 import torch
 
-from kinsynth.data.io import KineticTable, read_table
+from kinsynth.data.default import DEFAULT_DATA_PATH
+from kinsynth.data.io import KineticTable, read_table, table_from_frame
 from kinsynth.data.transforms import ColumnTransform
 from kinsynth.errors import KinsynthError
 
@@ -76,7 +78,8 @@ class SingleBatch:
 class KineticDataModule(pl.LightningDataModule):
     """Train/val/test splits of a kinetic table, transformed and held as tensors on ``device``.
 
-    See :func:`kinsynth.data.read_table` for ``path``/``target``/``features`` and
+    See :func:`kinsynth.data.read_table` for ``path``/``target``/``features`` (or pass ``frame``, a
+    DataFrame validated the same way, in place of ``path``: a notebook needs no file) and
     :class:`kinsynth.data.ColumnTransform` for ``transform``/``n_quantiles``. The transform is
     fitted on the training split only, so validation and test scores are honest.
     """
@@ -92,9 +95,14 @@ class KineticDataModule(pl.LightningDataModule):
         transform: str = "quantile",
         n_quantiles: int = 1000,
         device: str = "cpu",
+        frame: pd.DataFrame | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()  # stored in checkpoints, so a run records its data settings
+        # stored in checkpoints, so a run records its data settings (a frame is data, not one)
+        self.save_hyperparameters(ignore=["frame"])
+        if frame is not None and path is not None:
+            raise KinsynthError("data: give a file (data.path) or a DataFrame, not both")
+        self.frame = frame
         self.path = None if path is None else str(path)
         self.target = target
         self.requested_features = None if features is None else [str(f) for f in features]
@@ -116,9 +124,14 @@ class KineticDataModule(pl.LightningDataModule):
         if self._is_setup:
             return
         # float32: the precision the models train in, half the memory of a large table
-        self.table: KineticTable = read_table(
-            self.path, self.target, self.requested_features, dtype=np.float32
-        )
+        if self.frame is not None:
+            self.table: KineticTable = table_from_frame(
+                self.frame, self.target, self.requested_features, dtype=np.float32
+            )
+        else:
+            self.table = read_table(
+                self.path, self.target, self.requested_features, dtype=np.float32
+            )
         self.features: list[str] = list(self.table.features)
         self.columns: list[str] = self.table.columns
         frames = _split_frame(self.table, self.split, self.seed)
@@ -137,6 +150,13 @@ class KineticDataModule(pl.LightningDataModule):
         x = values[:, :n_features].contiguous()
         y = values[:, n_features:].contiguous() if self.target is not None else None
         return x, y
+
+    @property
+    def is_embedded(self) -> bool:
+        """Whether the data is kinsynth's embedded data set (its simulator is then the oracle)."""
+        if self.frame is not None:
+            return False
+        return self.path is None or Path(self.path).resolve() == DEFAULT_DATA_PATH.resolve()
 
     # -------------------------------------------------------------------------- dataloaders
 

@@ -86,6 +86,34 @@ def read_table(
         names = _parse_header(header_line)
         _check_duplicates(names, where)
         raw = _read_frame(file, names, where, dtype)
+    return _validated(raw, target, features, dtype, where, str(file))
+
+
+def table_from_frame(
+    frame: pd.DataFrame,
+    target: str | None = "Product_I",
+    features: Sequence[str] | None = None,
+    dtype: type = np.float64,
+) -> KineticTable:
+    """Validate an in-memory table as :func:`read_table` validates a file (a notebook's frame).
+
+    The frame's own index is kept; its column names must be unique strings.
+    """
+    where = "data frame"
+    if not isinstance(frame, pd.DataFrame):
+        raise KinsynthError(f"{where}: expected a pandas DataFrame, got {type(frame).__name__}")
+    if len(frame) == 0:
+        raise KinsynthError(f"{where}: has no rows, expected at least one row")
+    names = [str(c) for c in frame.columns]
+    _check_duplicates(names, where)
+    return _validated(frame.set_axis(names, axis=1), target, features, dtype, where, where)
+
+
+def _validated(
+    raw: pd.DataFrame, target: str | None, features: Sequence[str] | None, dtype: type,
+    where: str, source: str,
+) -> KineticTable:
+    """The checks on a parsed table, wherever it came from: columns, numbers, finite, constant."""
     requested = list(features) if features is not None else None
     index_col = _detect_index_column(raw, target, requested)
     if index_col is not None:
@@ -103,7 +131,7 @@ def read_table(
         frame=frame[columns],
         features=chosen,
         target=target,
-        path=str(file),
+        path=source,
         dropped_constant=dropped,
     )
 

@@ -1,5 +1,5 @@
-"""Evaluation: metric definitions (metrics.py), the evaluation callback, oracles, figures."""
+"""Evaluation: metric definitions (metrics/), the evaluation callback, oracles, figures, trust
+warnings and the sweep report.
 
-from kinsynth.evaluate.callback import EvaluationCallback
-
-__all__ = ["EvaluationCallback"]
+Nothing is imported here, so ``import kinsynth.evaluate.metrics`` stays free of Lightning and torch.
+"""

@@ -9,7 +9,6 @@ checks conditional designs with an oracle, and writes the run's contract files: 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -20,11 +19,16 @@ import numpy as np
 import pandas as pd
 import pytorch_lightning as pl
 
-from kinsynth.evaluate import figures, metrics
+from kinsynth.data.writing import write_csv
+from kinsynth.evaluate import figures
+from kinsynth.evaluate.metrics import evaluate_samples, reference_baselines
+from kinsynth.evaluate.metrics.caps import RowCaps, timed
+from kinsynth.evaluate.metrics.conditional import conditional_metrics
+from kinsynth.evaluate.metrics.standardise import Standardiser
 from kinsynth.evaluate.oracles import make_oracle
 from kinsynth.evaluate.trust import trust_warnings
-from kinsynth.run_names import ordered_metrics
-from kinsynth.tables_out import write_csv
+from kinsynth.runs.contract import LAST_CHECKPOINT, METRICS, SYNTHETIC, write_marker
+from kinsynth.runs.names import ordered_metrics
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +54,7 @@ def _per_split(key: tuple[Any, ...], compute: Any) -> Any:
 
 def _standardised_mse(train: pd.DataFrame, real: pd.DataFrame, recon: pd.DataFrame) -> float:
     """Per-element reconstruction MSE in the training split's standardised space."""
-    scaler = metrics.Standardiser().fit(train[recon.columns])
+    scaler = Standardiser().fit(train[recon.columns])
     diff = scaler.transform(real[recon.columns]) - scaler.transform(recon)
     return float(np.mean(diff**2))
 
@@ -78,12 +82,12 @@ class EvaluationCallback(pl.Callback):
         self.n_conditional = int(n_conditional)
         self.figures = figures
         self.seed = int(seed)
-        self.caps = metrics.RowCaps.from_mapping(max_rows)
+        self.caps = RowCaps.from_mapping(max_rows)
         self._fit_started = 0.0
         self._fit_seconds = 0.0
         self._figure_objects: dict[str, Any] = {}
         self.results: dict[str, float] = {}  # this fit's figures, for run_training to return
-        # the composed settings the HParams tab compares runs by (set by kinsynth.training)
+        # the composed settings the HParams tab compares runs by (set by kinsynth.train.run)
         self.run_settings: dict[str, Any] = {}
 
     # ---- hooks ------------------------------------------------------------------------------
@@ -98,7 +102,7 @@ class EvaluationCallback(pl.Callback):
         if self.every_n_epochs > 0 and epoch % self.every_n_epochs == 0 and not trainer.should_stop:
             dm = trainer.datamodule
             synth = pl_module.sample(len(dm.test_frame), seed=self.seed)
-            figures_now = metrics.evaluate_samples(
+            figures_now = evaluate_samples(
                 dm.train_frame, dm.test_frame, synth, dm.features, dm.target, self.seed, self.caps
             )
             pl_module.log_dict({f"eval/{k}": v for k, v in figures_now.items()}, batch_size=1)
@@ -109,7 +113,7 @@ class EvaluationCallback(pl.Callback):
         # the full state (optimiser and random states too), so resume= continues it exactly;
         # Lightning's weights_only=False here means "not only the weights" when *saving*: every
         # value is still plain data, and every load is torch.load(weights_only=True)
-        trainer.save_checkpoint(self.output_dir / "checkpoints" / "last.ckpt", weights_only=False)
+        trainer.save_checkpoint(self.output_dir / LAST_CHECKPOINT, weights_only=False)
         if not trainer.is_global_zero:
             return
         started = time.perf_counter()
@@ -119,9 +123,9 @@ class EvaluationCallback(pl.Callback):
         results["epochs"] = trainer.current_epoch
         self.results = results
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        written = {**results, "warnings": trust_warnings(results)}
-        (self.output_dir / "metrics.json").write_text(json.dumps(written, indent=2, sort_keys=True))
         self._log_to_tensorboard(trainer, pl_module, results)
+        # the finished marker, last and atomically: a run killed before this never looks finished
+        write_marker(self.output_dir / METRICS, {**results, "warnings": trust_warnings(results)})
 
     # ---- evaluation --------------------------------------------------------------------------
     def evaluate(self, dm: Any, model: Any) -> dict[str, float]:
@@ -133,32 +137,32 @@ class EvaluationCallback(pl.Callback):
             len(test), n, ", conditional designs against the oracle" if model.conditional else "",
             ", real-vs-real and naive baselines" if self.baselines else "",
         )
-        with metrics.timed("sample + synthetic.csv", n):
+        with timed("sample + synthetic.csv", n):
             synth = model.sample(n, seed=self.seed)
-            write_csv(synth, self.output_dir / "synthetic.csv")
+            write_csv(synth, self.output_dir / SYNTHETIC)
 
         results: dict[str, float] = {"n_train": len(train), "n_test": len(test), "n_synthetic": n}
-        results.update(metrics.evaluate_samples(
+        results.update(evaluate_samples(
             train, test, synth, dm.features, dm.target, self.seed, self.caps
         ))
-        with metrics.timed("recon_mse + kl", len(test)):
+        with timed("recon_mse + kl", len(test)):
             recon = model.reconstruct(test)
             results["recon_mse"] = _standardised_mse(train, test, recon)
             results["kl"] = float(np.mean(model.kl(test)))
         if model.conditional:
-            with metrics.timed("conditional (oracle)", 2 * self.n_conditional):
+            with timed("conditional (oracle)", 2 * self.n_conditional):
                 results.update(self._conditional(dm, model))
             results["n_conditional"] = self.n_conditional
         if self.baselines:
-            with metrics.timed("baselines (real-vs-real, naive)", len(train)):
+            with timed("baselines (real-vs-real, naive)", len(train)):
                 results.update(_per_split(
                     ("baselines", *_split_key(dm, self.seed), self.caps),
-                    lambda: metrics.reference_baselines(
+                    lambda: reference_baselines(
                         train, test, dm.features, dm.target, self.seed, self.caps
                     ),
                 ))
         if self.figures:
-            with metrics.timed("figures", len(synth)):
+            with timed("figures", len(synth)):
                 self._figures(dm, synth)
         return {k: (float(v) if v is not None else math.nan) for k, v in results.items()}
 
@@ -173,7 +177,7 @@ class EvaluationCallback(pl.Callback):
         def generate(targets: np.ndarray) -> pd.DataFrame:
             return model.sample(len(targets), target=targets, seed=self.seed)[dm.features]
 
-        figures_ = metrics.conditional_metrics(
+        figures_ = conditional_metrics(
             generate,
             oracle,
             dm.train_frame[dm.target].to_numpy(),

@@ -8,22 +8,16 @@ tell how far to trust the conditional figures.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from kinsynth.data import DEFAULT_DATA_PATH
 from kinsynth.errors import KinsynthError
-from kinsynth.evaluate.metrics import SurrogateOracle
+from kinsynth.evaluate.metrics.conditional import SurrogateOracle
 
 ORACLES = ("auto", "simulator", "surrogate", "none")
 Oracle = Callable[[pd.DataFrame], np.ndarray]
-
-
-def _is_embedded(path: str | None) -> bool:
-    return path is None or Path(path).resolve() == Path(DEFAULT_DATA_PATH).resolve()
 
 
 def simulator_oracle(features: list[str]) -> Oracle:
@@ -50,7 +44,7 @@ def make_oracle(
         raise KinsynthError(f"evaluation oracle={kind!r}: expected one of {ORACLES}")
     if kind == "none":
         return None, {}
-    if kind == "simulator" or (kind == "auto" and _is_embedded(dm.path)):
+    if kind == "simulator" or (kind == "auto" and dm.is_embedded):
         return simulator_oracle(dm.features), {"oracle_is_simulator": 1.0}
     train = dm.train_frame
     if max_rows is not None and len(train) > max_rows:

@@ -10,17 +10,17 @@ produce designs in the units a metabolic engineer reads.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import pytorch_lightning as pl
 import torch
 
-from kinsynth.checkpoint_format import SECTION, kinsynth_section, transform_from_checkpoint
 from kinsynth.errors import KinsynthError
-from kinsynth.limits import MAX_LATENT_DIM, positive_int
+from kinsynth.models.checkpoints import SECTION, kinsynth_section, transform_from_checkpoint
 from kinsynth.models.elbo import kl_to_standard_normal
+from kinsynth.models.limits import MAX_LATENT_DIM, positive_int
 
 TargetRequest = float | int | tuple[float, float] | str | Sequence[float] | np.ndarray | None
 _TARGET_BANK_SIZE = 4096
@@ -75,6 +75,10 @@ class GenerativeModule(pl.LightningModule):
     features and the target together (so their samples carry a target); otherwise only features.
     """
 
+    #: the name a checkpoint records for this class (kinsynth.models.registry maps it back); part
+    #: of the checkpoint format, so renaming or moving the class leaves it unchanged
+    checkpoint_name: ClassVar[str] = ""
+
     def __init__(
         self,
         feature_columns: Sequence[str],
@@ -127,9 +131,10 @@ class GenerativeModule(pl.LightningModule):
 
     # ---- checkpoint: the transform travels with the weights, as plain data ---------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        from kinsynth.models.registry import registry_name
-
-        checkpoint[SECTION] = kinsynth_section(registry_name(self), self.transform)
+        if not type(self).checkpoint_name:
+            raise KinsynthError(f"{type(self).__qualname__} has no checkpoint_name: not a model "
+                                "kinsynth can save (see kinsynth.models.registry)")
+        checkpoint[SECTION] = kinsynth_section(type(self).checkpoint_name, self.transform)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # every load path (kinsynth.load, generate.py, Lightning's resume) passes here: the

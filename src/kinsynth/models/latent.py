@@ -20,7 +20,6 @@ import torch
 from torch import nn
 
 from kinsynth.errors import KinsynthError
-from kinsynth.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, positive_int
 from kinsynth.models.base import GenerativeModule
 from kinsynth.models.elbo import (
     LIKELIHOODS,
@@ -30,6 +29,7 @@ from kinsynth.models.elbo import (
     kl_weight,
     reconstruction_nll,
 )
+from kinsynth.models.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, positive_int
 from kinsynth.models.networks import mlp
 
 Batch = tuple[torch.Tensor, torch.Tensor | None]
@@ -67,6 +67,8 @@ class LatentVariableModel(GenerativeModule):
     the reference data it matters once training runs long (600 epochs: C2ST 0.61 -> 0.57) and is
     neutral at 300 epochs (docs/results.md).
     """
+
+    checkpoint_name = "LatentVariableModel"  # what 0.1.0 checkpoints record: never change it
 
     def __init__(
         self,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kinsynth.checkpoint_format import SECTION, read_checkpoint
 from kinsynth.errors import KinsynthError
 from kinsynth.models.base import GenerativeModule
+from kinsynth.models.checkpoints import SECTION, read_checkpoint
 from kinsynth.models.registry import resolve_model_class
+from kinsynth.runs.contract import CHECKPOINTS, LAST_CHECKPOINT
 
 
 def find_checkpoint(run: str | Path) -> Path:
@@ -18,9 +19,9 @@ def find_checkpoint(run: str | Path) -> Path:
         return path
     if not path.is_dir():
         raise KinsynthError(f"run={run}: no such run directory or checkpoint file")
-    checkpoints = path / "checkpoints"
-    if (checkpoints / "last.ckpt").is_file():
-        return checkpoints / "last.ckpt"
+    checkpoints = path / CHECKPOINTS
+    if (path / LAST_CHECKPOINT).is_file():
+        return path / LAST_CHECKPOINT
     best = sorted(checkpoints.glob("*.ckpt"))
     if best:
         return best[-1]

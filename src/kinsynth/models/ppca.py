@@ -27,6 +27,8 @@ Batch = tuple[torch.Tensor, torch.Tensor | None]
 class PPCAModel(GenerativeModule):
     """Maximum-likelihood PPCA with ``latent_dim`` components."""
 
+    checkpoint_name = "PPCAModel"  # what 0.1.0 checkpoints record: never change it
+
     def __init__(
         self,
         feature_columns: Sequence[str],

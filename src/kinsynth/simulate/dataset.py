@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from kinsynth.data.writing import FLOAT_FORMAT
 from kinsynth.simulate.errors import SimulationError
 from kinsynth.simulate.model import ModelSpec, load_model
 from kinsynth.simulate.runner import Outcome, evaluate
 from kinsynth.simulate.sampling import draw_fold_changes, shard_bounds
-from kinsynth.tables_out import FLOAT_FORMAT
 
 DEFAULT_SEED = 2024
 DEFAULT_ROWS = 5000

@@ -1,0 +1,137 @@
+"""How entry points report failure: one line for a user's mistake, no lost sweep for one bad job."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kinsynth.errors import KinsynthError
+from kinsynth.runs.contract import ERROR
+
+log = logging.getLogger("kinsynth")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _multirun_output_dir() -> Path | None:
+    """The job's output directory when running inside a Hydra multirun, else None."""
+    try:
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        config = HydraConfig.get()
+    except (ImportError, ValueError):
+        return None
+    if config.mode != RunMode.MULTIRUN:
+        return None
+    return Path(config.runtime.output_dir)
+
+
+def in_multirun() -> bool:
+    """True inside a Hydra multirun job (no progress bars there: many jobs share one terminal)."""
+    return _multirun_output_dir() is not None
+
+
+def user_error(error: BaseException) -> str | None:
+    """The one line to show for a user's mistake, else None (a bug: keep the traceback).
+
+    Hydra wraps what a config's ``_target_`` raises ("Error in call to target ...", the cause
+    chained): a ``KinsynthError`` anywhere in the chain is the user's mistake, and so is a
+    ``ValueError``/``TypeError`` raised while instantiating a config node, which is named.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, KinsynthError):
+            return str(current)
+        current = current.__cause__ or current.__context__
+    try:
+        from hydra.errors import InstantiationException
+    except ImportError:  # pragma: no cover - hydra is a dependency
+        return None
+    if isinstance(error, InstantiationException):
+        lines = str(error).splitlines()
+        key = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("full_key:")), "")
+        cause = error.__cause__
+        if isinstance(cause, (ValueError, TypeError)):
+            return " ".join(f"{key or 'config'}: {cause}".split())
+        if lines and lines[0].startswith("Error locating target"):
+            return " ".join(f"{key or 'config'}: {lines[0]}".split())
+    return None
+
+
+#: overrides that take a path: Hydra's grammar rejects one holding ``=``, ``,`` or brackets
+PATH_KEYS = ("run", "resume", "data.path", "out", "hydra.run.dir", "hydra.sweep.dir")
+
+
+def path_override_problem(argv: list[str]) -> str | None:
+    """One line saying how to quote a path override Hydra cannot parse, else None.
+
+    Hydra's own message (``mismatched input '=' expecting <EOF>``) names neither the key nor
+    the fix; this runs before Hydra parses the command line.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if arg.startswith("-") or not sep or key.lstrip("+~") not in PATH_KEYS:
+            continue
+        try:
+            parser.parse_override(arg)
+        except Exception:  # Hydra raises its grammar errors under several types
+            return (f"{key}={value}: Hydra cannot parse a path holding '=', ',', brackets or "
+                    f"spaces unquoted; quote it for Hydra and the shell: '{key}=\"{value}\"'")
+    return None
+
+
+def exit_on_unparsable_paths(argv: list[str]) -> None:
+    """Print :func:`path_override_problem`'s line and exit 2 (a usage error), if there is one."""
+    problem = path_override_problem(argv)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def guarded(task: F) -> F:
+    """Wrap a Hydra task function.
+
+    A ``KinsynthError`` (also one Hydra wrapped, see :func:`user_error`) in a single run prints
+    ``error: <message>`` and exits with status 1 (no traceback: the message already names the
+    file, column or key). Inside a multirun any failure is logged, written to the job's
+    ``error.txt`` (except in a directory refused as another run's own), and the job returns None
+    so the sweep goes on with the other jobs (an Optuna study records a failed trial; a NaN would
+    abort optuna 2.x studies).
+    """
+
+    @functools.wraps(task)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        job_dir = _multirun_output_dir()
+        if job_dir is not None:
+            from kinsynth.sweeps.workers import end_with_parent
+
+            end_with_parent()  # a worker process of a parallel sweep dies with the sweep
+        try:
+            return task(*args, **kwargs)
+        except Exception as error:
+            message = user_error(error)
+            if job_dir is not None:
+                from kinsynth.runs.lock import RunDirectoryRefused
+
+                # a directory refused as another run's own gets nothing written into it
+                if not isinstance(error, RunDirectoryRefused):
+                    (job_dir / ERROR).write_text((message or traceback.format_exc()) + "\n")
+                first = (message or str(error) or type(error).__name__).splitlines()[0]
+                log.error("job failed, the sweep goes on: %s", first)
+                return None
+            if message is not None:
+                print(f"error: {message}", file=sys.stderr)
+                raise SystemExit(1) from None
+            raise
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,75 @@
+"""OmegaConf resolvers the Hydra configs use; importing this module registers them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+_CLAIMED: dict[str, str] = {}
+
+
+def claim_fresh_dir(path: str) -> str:
+    """``path`` itself, created now, or ``path-2``, ``path-3``... when another run took it first.
+
+    Run directories are named to the second (microseconds made every name unreadable); creating
+    the directory here, atomically, is what keeps two runs started in the same second apart.
+    Remembered per process, so resolving the same config twice names the same directory.
+    """
+    if path not in _CLAIMED:
+        base = Path(path)
+        candidate, k = base, 1
+        while True:
+            try:
+                candidate.mkdir(parents=True)
+                break
+            except FileExistsError:
+                k += 1
+                candidate = base.with_name(f"{base.name}-{k}")
+        _CLAIMED[path] = str(candidate)
+    return _CLAIMED[path]
+
+
+def run_dir(resume: str | None, fresh: str) -> str:
+    """The run directory: the resumed run's own directory, else a fresh one named to the second."""
+    return str(resume) if resume not in (None, "", "None", "null") else claim_fresh_dir(fresh)
+
+
+def job_dir(override_dirname: str, num: int | str) -> str:
+    """A sweep job's folder name: ``3_latent_dim-3_model-cvae`` (see kinsynth.runs.names)."""
+    from kinsynth.runs.names import job_dir_name
+
+    return job_dir_name(override_dirname, num)
+
+
+def hydra_subdir(
+    resume: str | None, output_dir: str | None = None, overwrite: bool | str = False
+) -> str:
+    """Where Hydra records a run's config: an earlier run's ``.hydra`` is never overwritten.
+
+    A resumed run writes ``.hydra/resume-<time>``; a new run into a directory that already holds
+    a run (its outputs, see ``kinsynth.runs.contract.holds_a_run``) writes ``.hydra/rerun-<time>``
+    (the run itself is then refused or, with ``skip_finished``, skipped), unless
+    ``overwrite=true`` says the old run may go. A directory holding only a failed attempt's
+    config gets the new run's config in ``.hydra`` itself.
+    """
+    from kinsynth.runs.contract import holds_a_run
+
+    stamp = f"{datetime.now():%Y-%m-%d_%H-%M-%S-%f}"
+    if resume not in (None, "", "None", "null"):
+        return f".hydra/resume-{stamp}"
+    replace = str(overwrite).lower() == "true"
+    if output_dir and not replace and holds_a_run(Path(output_dir)):
+        return f".hydra/rerun-{stamp}"
+    return ".hydra"
+
+
+if not OmegaConf.has_resolver("kinsynth_run_dir"):
+    OmegaConf.register_new_resolver("kinsynth_run_dir", run_dir, use_cache=True)
+if not OmegaConf.has_resolver("kinsynth_fresh_dir"):
+    OmegaConf.register_new_resolver("kinsynth_fresh_dir", claim_fresh_dir, use_cache=True)
+if not OmegaConf.has_resolver("kinsynth_job_dir"):
+    OmegaConf.register_new_resolver("kinsynth_job_dir", job_dir)
+if not OmegaConf.has_resolver("kinsynth_hydra_subdir"):
+    OmegaConf.register_new_resolver("kinsynth_hydra_subdir", hydra_subdir, use_cache=True)

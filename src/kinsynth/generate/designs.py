@@ -1,0 +1,205 @@
+"""Generating designs from a trained run, streamed to a file chunk by chunk.
+
+Memory stays flat whatever ``n`` is: the model yields chunks (:meth:`iter_sample`), each is
+checked and appended to a temporary file that is renamed into place at the end. The target column
+always holds the **request**; when the model had to condition on a different (clipped) value, that
+value is written beside it, and a warning names the training range.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kinsynth.data.writing import ChunkWriter, write_csv
+from kinsynth.errors import KinsynthError
+from kinsynth.generate.check import CheckSummary
+
+log = logging.getLogger("kinsynth")
+
+__all__ = ["GenerationResult", "generate_designs", "generate_from_settings", "write_csv"]
+
+SETTINGS = ("run", "n", "target", "seed", "out", "overwrite", "chunk_size", "threads", "check")
+
+
+def register_resolvers() -> None:
+    """``${kinsynth_unless_out:${out},a,b}``: ``a`` without ``out=``, else ``b`` (generate.yaml)."""
+    from omegaconf import OmegaConf
+
+    if not OmegaConf.has_resolver("kinsynth_unless_out"):
+        OmegaConf.register_new_resolver(
+            "kinsynth_unless_out", lambda out, own, other: own if out is None else other
+        )
+        OmegaConf.register_new_resolver(
+            "kinsynth_log_file", lambda out, own: own if out is None else os.devnull
+        )
+
+
+def generate_from_settings(settings: dict[str, Any], default_out: Path) -> GenerationResult:
+    """``generate.py``'s config keys (see conf/generate.yaml) to :func:`generate_designs`."""
+    values = {key: settings.get(key) for key in SETTINGS}
+    values["out"] = values["out"] or default_out
+    values["seed"] = positive_rows(values["seed"] or 0, "seed", minimum=0)
+    return generate_designs(**values)
+
+
+@dataclass
+class GenerationResult:
+    """What a generate call wrote, and what the console should say about it."""
+
+    path: Path
+    rows: int
+    columns: list[str]
+    messages: list[str] = field(default_factory=list)
+
+
+def positive_rows(value: Any, key: str = "n", minimum: int = 1) -> int:
+    """A whole number, at least ``minimum``, from a config value (``n=abc`` is a user's typo)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number < minimum or number != int(number):
+        what = "a positive whole number" if minimum == 1 else f"a whole number >= {minimum}"
+        raise KinsynthError(f"{key}={value!r}: expected {what}")
+    return int(number)
+
+
+def check_out(out: str | Path, run: str | Path) -> Path:
+    """Refuse an output path inside a run's ``checkpoints/`` (a design file is no checkpoint)."""
+    path = Path(out).expanduser()
+    if "checkpoints" in path.resolve().parent.parts or path.suffix == ".ckpt":
+        raise KinsynthError(
+            f"out={out}: refusing to write inside a run's checkpoints/ (or a .ckpt file); "
+            "choose a path outside the run's checkpoints"
+        )
+    return path
+
+
+def _threads(threads: Any) -> int:
+    if threads is None:
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
+    return positive_rows(threads, "threads")
+
+
+def _target_notes(model: Any, request: Any) -> tuple[list[str], bool]:
+    """Warnings for a request outside the training targets; whether clipped values are written."""
+    from kinsynth.models.base import parse_target
+
+    parsed = parse_target(request)
+    if parsed is None or model.target_bank.numel() == 0:
+        return [], False
+    low, high = float(model.target_bank.min()), float(model.target_bank.max())
+    values = np.atleast_1d(np.asarray(parsed, dtype=np.float64))
+    if values.min() >= low and values.max() <= high:
+        return [], False
+    used = _conditioned_on(model, values)
+    clipped = not np.allclose(used, values)
+    how = (
+        f"the model conditions on the clipped value(s) {_span(used)} (column "
+        f"{model.target}_used); column {model.target} keeps the request"
+        if clipped
+        else "the model extrapolates beyond what it was trained on"
+    )
+    note = (
+        f"target={request}: outside the training range {low:.4g} to {high:.4g} of "
+        f"{model.target}; {how}"
+    )
+    return [note], clipped
+
+
+def _span(values: np.ndarray) -> str:
+    lo, hi = float(np.min(values)), float(np.max(values))
+    return f"{lo:.4g}" if lo == hi else f"{lo:.4g} to {hi:.4g}"
+
+
+def _conditioned_on(model: Any, targets: np.ndarray) -> np.ndarray:
+    """The target the model actually sees: the request after the data transform's clipping."""
+    column = [model.target]
+    scaled = model.transform.transform(targets[:, None], columns=column)
+    return model.transform.inverse_transform(scaled, columns=column)[:, 0]
+
+
+def generate_designs(
+    run: str | Path,
+    n: Any,
+    target: Any = None,
+    seed: int = 0,
+    out: str | Path = "designs.csv",
+    *,
+    overwrite: bool = False,
+    chunk_size: Any = None,
+    threads: Any = None,
+    check: bool = False,
+) -> GenerationResult:
+    """Sample ``n`` designs from the run's model and stream them to ``out`` (original units).
+
+    ``check=True`` adds the oracle's flux per design (``<target>_oracle``, and ``valid`` when the
+    oracle is the simulator) and counts the designs within ±5 % and ±10 % of the request.
+    """
+    import torch
+
+    from kinsynth.models import load
+
+    if run in (None, "", "???"):
+        raise KinsynthError("run=: missing; expected run=<run directory or checkpoint file>")
+    rows = positive_rows(n)
+    chunk = positive_rows(chunk_size, "chunk_size") if chunk_size is not None else None
+    path = check_out(out, run)
+    writer = ChunkWriter(path, overwrite=bool(overwrite))  # refuses before any work is done
+    torch.set_num_threads(_threads(threads))
+    model = load(run)
+    messages, write_used = _target_notes(model, target) if model.conditional else ([], False)
+    for message in messages:
+        log.warning("%s", message)
+    oracle, summary = None, None
+    if check:
+        if not model.conditional:
+            raise KinsynthError(
+                "check=true compares designs with their requested flux: it needs a conditional "
+                "model (model=cvae, model=bcvae or model=cppca)"
+            )
+        from kinsynth.generate.check import run_oracle
+
+        oracle, simulator = run_oracle(run)
+        summary = CheckSummary(model.target)
+    columns: list[str] = []
+    with writer:
+        for designs in model.iter_sample(rows, target=target, seed=int(seed), chunk_size=chunk):
+            if model.conditional and write_used:
+                designs[f"{model.target}_used"] = _conditioned_on(
+                    model, designs[model.target].to_numpy()
+                )
+            if oracle is not None and summary is not None:
+                _add_oracle(designs, model, oracle, simulator, summary)
+            writer.write(designs)
+            columns = list(designs.columns)
+    if summary is not None:
+        messages += summary.lines()
+    return GenerationResult(path=path, rows=writer.rows, columns=columns, messages=messages)
+
+
+def _add_oracle(
+    designs: pd.DataFrame, model: Any, oracle: Any, simulator: bool, summary: CheckSummary
+) -> None:
+    """Oracle flux (and validity, for the simulator) beside each design, counted in ``summary``."""
+    if simulator:
+        from kinsynth.generate.check import simulate_designs
+
+        result = simulate_designs(designs, model.features)
+        flux = result["flux"].to_numpy(dtype=np.float64)
+        designs[f"{model.target}_oracle"] = flux
+        designs["valid"] = result["valid"].to_numpy()
+    else:
+        flux = np.asarray(oracle(designs[model.features]), dtype=np.float64)
+        designs[f"{model.target}_oracle"] = flux
+    summary.add(designs[model.target].to_numpy(dtype=np.float64), flux)

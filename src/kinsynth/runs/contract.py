@@ -1,0 +1,214 @@
+"""The run directory's contract: what a run (training or a campaign) leaves, and how it is read.
+
+Everything that writes or reads a run directory (training, resume, ``generate.py check=true``,
+the sweep summary and report, campaigns) goes through these names and functions, so the layout is
+written down once:
+
+```
+<run>/.hydra/config.yaml     the composed config (data.path relative to hydra.yaml's runtime.cwd)
+<run>/.hydra/hydra.yaml      Hydra's own settings: runtime.cwd, the group choices
+<run>/.hydra/overrides.yaml  the command line's overrides
+<run>/metrics.json           finished marker of a training run (its test-split figures)
+<run>/campaign.json          finished marker of a campaign (its summary)
+<run>/checkpoints/last.ckpt  the final weights, which metrics.json describes
+<run>/error.txt              why a sweep job failed
+```
+
+A finished marker is written last and atomically (a temporary file, then a rename), so a run
+killed at any point never looks finished. The identity keys say which settings make a run the run
+it is: a resumed run must keep them, and ``skip_finished`` skips only a job that matches them all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from kinsynth.errors import KinsynthError
+
+CONFIG = Path(".hydra") / "config.yaml"
+HYDRA = Path(".hydra") / "hydra.yaml"
+OVERRIDES = Path(".hydra") / "overrides.yaml"
+METRICS = "metrics.json"
+CAMPAIGN = "campaign.json"
+#: finished markers: a training run's, a campaign's
+MARKERS = (METRICS, CAMPAIGN)
+ERROR = "error.txt"
+SYNTHETIC = "synthetic.csv"
+CHECKPOINTS = "checkpoints"
+LAST_CHECKPOINT = Path(CHECKPOINTS) / "last.ckpt"
+LOCK = ".kinsynth.lock"
+#: what a training run writes; ``overwrite=true`` removes exactly these before a new run
+RUN_OUTPUTS = (METRICS, SYNTHETIC, CHECKPOINTS, "figures", "tensorboard", "csv")
+
+# ---------------------------------------------------------------------------------- identity
+
+#: subtrees and keys that define the run; a resumed run must keep them. The optimiser's other
+#: settings (weight decay, betas) live in its restored state, which would silently override them
+IDENTITY = ("seed", "latent_dim", "data", "model", "optimizer")
+#: keys a resumed run may change; a finished job with other values is another job
+BUDGET = ("trainer.max_epochs", "optimizer.lr")
+#: data keys that say where, not what: never part of the identity
+PLACEMENT = ("data.device",)
+#: keys holding a path, compared after resolving against the directory each run started in
+PATH_KEYS = ("data.path",)
+#: override prefixes that say where or how a run is written or shown, not what it is: left out of
+#: run and job names (TensorBoard versions, sweep job folders)
+NOT_IN_NAMES = ("hydra.", "paths.", "callbacks.", "logger", "resume=", "overwrite=",
+                "skip_finished=", "progress_bar=", "progress_lines=", "threads=")
+#: a sweep job's folder also leaves out where its data lives (a path is no folder name)
+NOT_IN_FOLDER_NAMES = (*NOT_IN_NAMES, "data.path=")
+
+# -------------------------------------------------------------------------- headline metrics
+
+#: the figures a user reads first: the console's summary line, the sweep table (first four),
+#: the head of TensorBoard's HParams columns and of the sweep report's rows
+HEADLINE_METRICS = ("c2st_auc_joint", "cond_spearman", "hit_rate", "std_ratio_min",
+                    "std_ratio_max", "c2st_auc", "recon_mse", "kl")
+
+# ----------------------------------------------------------------------------- the marker
+
+
+def write_marker(path: Path, content: dict[str, Any]) -> None:
+    """Write a finished marker as JSON atomically: the whole file appears, or none at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as file:
+            json.dump(content, file, indent=2, sort_keys=True)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def finished_marker(run: Path) -> Path | None:
+    """The run's finished marker (metrics.json or campaign.json), None while it is unfinished."""
+    for name in MARKERS:
+        if (Path(run) / name).is_file():
+            return Path(run) / name
+    return None
+
+
+def is_finished(run: Path) -> bool:
+    """A run (training or campaign) that got to its end."""
+    return finished_marker(run) is not None
+
+
+def read_marker(path: Path) -> dict[str, Any]:
+    """A finished marker's content; a file that is not a JSON object is one line."""
+    try:
+        content = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise KinsynthError(f"'{path}': not valid JSON ({error})") from None
+    if not isinstance(content, dict):
+        raise KinsynthError(f"'{path}': expected a JSON object")
+    return content
+
+
+def holds_a_run(run: Path) -> bool:
+    """Anything a training run writes: a finished run, or an interrupted one's checkpoints."""
+    checkpoints = Path(run) / CHECKPOINTS
+    return is_finished(run) or (checkpoints.is_dir() and any(checkpoints.glob("*.ckpt")))
+
+
+def error_line(run: Path) -> str | None:
+    """The informative line of a job's error.txt (its message, or a traceback's last line)."""
+    path = Path(run) / ERROR
+    if not path.is_file():
+        return None
+    lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1] if lines else "error.txt is empty"
+
+
+# ----------------------------------------------------------------------------- the config
+
+
+def run_folder(path: Path) -> Path | None:
+    """The run directory of a run directory or of a checkpoint file inside one (has .hydra/)."""
+    path = Path(path)
+    candidates = [path.parent, path.parent.parent] if path.is_file() else [path]
+    return next((folder for folder in candidates if (folder / CONFIG).is_file()), None)
+
+
+def _load_yaml(path: Path) -> DictConfig:
+    try:
+        loaded = OmegaConf.load(path)
+    except Exception as error:  # OSError, a YAML error: either way, one line
+        raise KinsynthError(f"'{path}': unreadable run config ({error})") from None
+    if not isinstance(loaded, DictConfig):
+        raise KinsynthError(f"'{path}': expected a YAML mapping")
+    return loaded
+
+
+def hydra_settings(run: Path) -> DictConfig:
+    """The run's ``.hydra/hydra.yaml`` ``hydra`` node (empty for a run made without Hydra)."""
+    path = Path(run) / HYDRA
+    if not path.is_file():
+        return OmegaConf.create({})
+    node = _load_yaml(path).get("hydra")
+    return node if isinstance(node, DictConfig) else OmegaConf.create({})
+
+
+def original_cwd(run: Path) -> Path:
+    """Where the run was started: what its relative paths are relative to."""
+    cwd = OmegaConf.select(hydra_settings(run), "runtime.cwd")
+    return Path(str(cwd)) if cwd else Path.cwd()
+
+
+def read_config(run: Path, resolve_paths: bool = True) -> DictConfig | None:
+    """The run's composed config, None for a run made without Hydra.
+
+    Hydra leaves ``${hydra:runtime.*}`` in config.yaml, which only resolves inside that run; they
+    are replaced by the run's own values. With ``resolve_paths`` a relative ``data.path`` is made
+    absolute against the directory the run was started in, so a run reads the same file whatever
+    directory it is read from (``null`` stays: the embedded data set).
+    """
+    run = Path(run)
+    path = run / CONFIG
+    if not path.is_file():
+        return None
+    cwd = original_cwd(run)
+    text = path.read_text(errors="replace")
+    for key, value in (("cwd", cwd), ("output_dir", run)):
+        text = text.replace(f"${{hydra:runtime.{key}}}", str(value))
+    try:
+        config = OmegaConf.create(text)
+    except Exception as error:
+        raise KinsynthError(f"'{path}': unreadable run config ({error})") from None
+    if not isinstance(config, DictConfig):
+        raise KinsynthError(f"'{path}': expected a YAML mapping")
+    if resolve_paths:
+        for key in PATH_KEYS:
+            value = OmegaConf.select(config, key, default=None)
+            if value is not None and not Path(str(value)).expanduser().is_absolute():
+                OmegaConf.update(config, key, str(cwd / str(value)))
+    return config
+
+
+def read_overrides(run: Path) -> list[str] | None:
+    """The command line's overrides of the run, None when not recorded."""
+    path = Path(run) / OVERRIDES
+    if not path.is_file():
+        return None
+    import yaml
+
+    try:
+        listed = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    return [str(o) for o in listed] if isinstance(listed, list) else None

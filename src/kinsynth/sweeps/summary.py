@@ -1,0 +1,101 @@
+"""One table at the end of a multirun: every job, what it changed, its headline figures, failures.
+
+A sweep of 28 jobs otherwise ends on the last job's log line, and finding the failed one means
+opening 28 folders. Registered as a Hydra callback in conf/hydra/default.yaml.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from kinsynth.errors import KinsynthError
+from kinsynth.runs.contract import (
+    CAMPAIGN,
+    HEADLINE_METRICS,
+    error_line,
+    read_marker,
+    read_overrides,
+)
+from kinsynth.sweeps.jobs import find_job_dirs, read_job
+
+log = logging.getLogger("kinsynth.sweep")
+SHOWN = HEADLINE_METRICS[:4]
+
+
+def _overrides(path: Path) -> list[str]:
+    listed = read_overrides(path)
+    return [path.name] if listed is None else listed
+
+
+def summary_table(sweep: Path) -> str:
+    """The table as text: one row per job folder below ``sweep``."""
+    paths = find_job_dirs(sweep)
+    if any((path / CAMPAIGN).is_file() for path in paths):
+        return _campaign_table(paths)
+    overrides = {path: _overrides(path) for path in paths}
+    # what every job shares says nothing about the difference between them
+    shared = set.intersection(*(set(o) for o in overrides.values())) if len(paths) > 1 else set()
+    rows: list[tuple[str, ...]] = [("job", "overrides", *SHOWN, "status")]
+    for path in paths:
+        number = path.name.split("_")[0]
+        varying = " ".join(o for o in overrides[path] if o not in shared)
+        try:
+            job = read_job(path)
+        except KinsynthError as error:
+            rows.append((number, varying, *["-"] * len(SHOWN), f"unreadable: {error}"))
+            continue
+        figures = [job.metrics.get(k, math.nan) for k in SHOWN]
+        shown = ["-" if not math.isfinite(v) else f"{v:.3g}" for v in figures]
+        status = "ok" if job.ok else f"FAILED: {job.error}"
+        rows.append((number, varying, *shown, status))
+    return _aligned(rows)
+
+
+CAMPAIGN_SHOWN = ("cumulative_top", "best_true_flux", "strains_to_q99")
+
+
+def _campaign_table(paths: list[Path]) -> str:
+    """The same table for a dbtl.py sweep: each campaign's top designs found and best flux."""
+    overrides = {path: _overrides(path) for path in paths}
+    shared = set.intersection(*(set(o) for o in overrides.values())) if len(paths) > 1 else set()
+    rows: list[tuple[str, ...]] = [("job", "overrides", *CAMPAIGN_SHOWN, "status")]
+    for path in paths:
+        varying = " ".join(o for o in overrides[path] if o not in shared)
+        number = path.name.split("_")[0]
+        if (path / CAMPAIGN).is_file():
+            summary = read_marker(path / CAMPAIGN)
+            shown = ["-" if summary.get(k) is None else f"{float(summary[k]):.4g}"
+                     for k in CAMPAIGN_SHOWN]
+            rows.append((number, varying, *shown, "ok"))
+        else:
+            reason = error_line(path) or f"no {CAMPAIGN} (job killed or still running)"
+            rows.append((number, varying, *["-"] * len(CAMPAIGN_SHOWN), f"FAILED: {reason}"))
+    return _aligned(rows)
+
+
+def _aligned(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  "
+             + str(row[-1]) for row in rows]
+    return "\n".join(lines)
+
+
+class SweepSummary(Callback):
+    """Logs :func:`summary_table` when the multirun ends (failed jobs included)."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep = Path(str(config.hydra.sweep.dir))
+        if not sweep.is_dir():
+            return
+        try:
+            table = summary_table(sweep)
+        except KinsynthError as error:
+            log.warning("no sweep summary: %s", error)
+            return
+        log.info("sweep %s\n%s", sweep, table)

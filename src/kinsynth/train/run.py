@@ -1,0 +1,191 @@
+"""One training run, from a composed config to a run directory.
+
+The entry point (``train.py``) only hands over the config and its Hydra output directory; this
+module holds no Hydra globals, so tests and notebooks call ``run_training`` directly.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pytorch_lightning as pl
+import torch
+from omegaconf import DictConfig, OmegaConf
+from threadpoolctl import threadpool_limits
+
+from kinsynth.cli.guard import in_multirun
+from kinsynth.errors import KinsynthError
+from kinsynth.evaluate.trust import objective_warning, trust_warnings
+from kinsynth.models import GenerativeModule, LatentVariableModel
+from kinsynth.runs.contract import HEADLINE_METRICS, LAST_CHECKPOINT
+from kinsynth.runs.lock import RunDirectoryLock, check_fresh_start
+from kinsynth.runs.names import run_hparams, run_label
+from kinsynth.train.checks import (
+    check_training_settings,
+    evaluation_results,
+    finished_job_metrics,
+    launched_rank,
+    resume_settings,
+)
+from kinsynth.train.console import EpochProgressBar, ProgressLog, quiet_third_party
+
+log = logging.getLogger(__name__)
+
+
+def _interactive() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("CI") and not in_multirun()
+
+
+def build_model(cfg: DictConfig, features: list[str], target: str | None) -> GenerativeModule:
+    """Instantiate ``cfg.model``; network-only keys set by an experiment are dropped for PPCA.
+
+    An experiment such as ``thesis`` sets network options (hidden sizes, likelihood) for every model
+    in a sweep; a model without a network ignores exactly those keys and rejects other unknown keys.
+    """
+    model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
+    assert isinstance(model_cfg, dict)
+    target_path = model_cfg.get("_target_")
+    if not target_path:
+        raise KinsynthError("model: config has no _target_ (choose model=vae|cvae|bcvae|ppca)")
+    cls = hydra.utils.get_class(target_path)
+    accepted = set(inspect.signature(cls.__init__).parameters)
+    network_keys = set(inspect.signature(LatentVariableModel.__init__).parameters)
+    for key in list(model_cfg):
+        if key == "_target_" or key in accepted:
+            continue
+        if key in network_keys:
+            log.info("model.%s does not apply to %s; ignored", key, cls.__name__)
+            del model_cfg[key]
+        else:
+            raise KinsynthError(f"model.{key}: unknown option for {cls.__name__}")
+    optimizer = hydra.utils.instantiate(cfg.optimizer) if "optimizer" in accepted else None
+    kwargs: dict[str, Any] = {"feature_columns": features, "target": target}
+    if optimizer is not None:
+        kwargs["optimizer"] = optimizer
+    model_cfg.pop("_target_")
+    return cls(**model_cfg, **kwargs)
+
+
+def _instantiate_group(group: DictConfig | None) -> list[Any]:
+    if not group:
+        return []
+    return [hydra.utils.instantiate(c) for c in group.values() if c is not None and "_target_" in c]
+
+
+def _loggers(cfg: DictConfig) -> list[Any]:
+    """The configured loggers; TensorBoard's version is named after the model and its overrides."""
+    loggers = []
+    for conf in (cfg.get("logger") or {}).values():
+        if conf is None or "_target_" not in conf:
+            continue
+        named = str(conf._target_).endswith("TensorBoardLogger") and not conf.get("version")
+        extra = {"version": run_label(cfg)} if named else {}
+        loggers.append(hydra.utils.instantiate(conf, **extra))
+    return loggers
+
+
+def _resume_checkpoint(resume: str | None, output_dir: Path) -> str | None:
+    """Explicit path to the resumed run's last.ckpt (Lightning's ``"last"`` silently restarts)."""
+    if not resume:
+        return None
+    checkpoint = Path(resume) / LAST_CHECKPOINT
+    if not checkpoint.is_file():
+        raise KinsynthError(
+            f"resume={resume}: expected {checkpoint} from an earlier run, not found"
+        )
+    if Path(resume).resolve() != output_dir.resolve():
+        raise KinsynthError(f"resume={resume}: the run directory must be the resumed run's own")
+    return str(checkpoint)
+
+
+def run_training(cfg: DictConfig, output_dir: str | Path) -> dict[str, float]:
+    """Train, evaluate and write metrics.json, synthetic.csv and checkpoints into ``output_dir``.
+
+    The run directory is locked for the whole run (a second process into it is refused) and a
+    new run never starts over another run's outputs (see ``kinsynth.runs.lock``).
+    """
+    output_dir = Path(output_dir)
+    check_training_settings(cfg)
+    if launched_rank():
+        return _train(cfg, output_dir)  # a DDP process rank 0 launched: rank 0 holds the lock
+    with RunDirectoryLock(output_dir):
+        finished = finished_job_metrics(cfg, output_dir)
+        if finished is not None:
+            return finished
+        if not cfg.get("resume"):
+            check_fresh_start(output_dir, bool(cfg.get("overwrite", False)))
+        return _train(cfg, output_dir)
+
+
+def _train(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
+    quiet_third_party()
+    threads = int(cfg.get("threads") or 1)
+    torch.set_num_threads(threads)
+    # sklearn's gradient boosting (C2ST, utility) and BLAS obey this too: no oversubscribed sweeps
+    threadpool_limits(threads)
+    pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    checkpoint = _resume_checkpoint(cfg.get("resume"), output_dir)
+    resume_callbacks = resume_settings(cfg, output_dir, checkpoint)
+
+    progress = cfg.get("progress_bar", "auto")
+    show_progress = _interactive() if progress == "auto" else bool(progress)
+    callbacks = _instantiate_group(cfg.get("callbacks")) + resume_callbacks
+    if show_progress:
+        callbacks.append(EpochProgressBar())
+    elif cfg.get("progress_lines", 10):
+        callbacks.append(ProgressLog(lines=int(cfg.get("progress_lines", 10))))
+    for callback in callbacks:
+        if hasattr(callback, "run_settings"):  # the evaluation callback's HParams columns
+            callback.run_settings = run_hparams(cfg)
+    trainer: pl.Trainer = hydra.utils.instantiate(
+        cfg.trainer,
+        callbacks=callbacks,
+        logger=_loggers(cfg) or False,
+        enable_progress_bar=show_progress,
+    )
+    data_device = cfg.data.get("device", "auto")
+    if data_device == "auto":
+        data_device = str(trainer.strategy.root_device)
+    datamodule = hydra.utils.instantiate(cfg.data, device=data_device, _convert_="all")
+    datamodule.setup("fit")
+    model = build_model(cfg, datamodule.features, datamodule.target)
+    train_targets = (
+        None if datamodule.target is None else datamodule.train_frame[datamodule.target].to_numpy()
+    )
+    model.attach_data(datamodule.transform, train_targets)
+
+    trainer.fit(model, datamodule=datamodule, ckpt_path=checkpoint, weights_only=True)
+    if not trainer.is_global_zero:
+        return {}  # rank 0 evaluates and writes the run directory
+    # this run's own figures, from memory: never a metrics.json another process may have written
+    metrics = evaluation_results(callbacks)
+    log.info("run directory %s", output_dir)
+    log.info("%s", summary_line(metrics))
+    for warning in trust_warnings(metrics):
+        log.warning("%s", warning)
+    return metrics
+
+
+def summary_line(metrics: dict[str, float]) -> str:
+    """The few figures a user reads first; metrics.json has them all."""
+    shown = [f"{k}={metrics[k]:.3g}" for k in (*HEADLINE_METRICS, "fit_seconds") if k in metrics]
+    return "test split: " + ", ".join(shown) if shown else "no metrics written"
+
+
+def objective(metrics: dict[str, float], key: str, sweeping: bool = True) -> float | None:
+    """The figure a sweeper optimises; None (a failed trial to Optuna) when absent or not finite.
+
+    The warning matters only to a sweeper, so a single run (``sweeping=False``) stays quiet.
+    """
+    problem = objective_warning(metrics, key)
+    if problem is not None:
+        if sweeping:
+            log.warning("%s", problem)
+        return None
+    return float(metrics[key])
