@@ -1,6 +1,13 @@
 """kinsynth: generative latent-variable models of kinetic-model parameter sets.
 
-``kinsynth.load(run_dir).sample(n, target=1.4)`` returns new designs as a DataFrame.
+In a notebook::
+
+    model = kinsynth.fit(frame, model="bcvae", trainer__max_epochs=300)
+    designs = model.sample(500, target=1.4)          # a DataFrame in original units
+    model.save("bcvae.ckpt"); model = kinsynth.load("bcvae.ckpt")
+    plate = kinsynth.propose(built, n=96, strategy="generative")
+
+Everything is imported lazily: ``import kinsynth`` loads neither torch nor Lightning.
 """
 
 from __future__ import annotations
@@ -10,14 +17,31 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kinsynth.models.base import GenerativeModule
 
 
 def load(run: Any, map_location: str = "cpu") -> GenerativeModule:
-    """Load a trained model from a run directory or checkpoint (imports torch lazily)."""
+    """Load a trained model from a run directory or checkpoint file."""
     from kinsynth.models.loading import load as _load
 
     return _load(run, map_location=map_location)
 
 
-__all__ = ["__version__", "load"]
+def fit(frame: pd.DataFrame, model: str = "bcvae", **overrides: Any) -> GenerativeModule:
+    """Train a model on a DataFrame: see :func:`kinsynth.api.fit`."""
+    from kinsynth.api import fit as _fit
+
+    return _fit(frame, model, **overrides)
+
+
+def propose(built: pd.DataFrame, n: int = 96, strategy: str = "generative",
+            **settings: Any) -> pd.DataFrame:
+    """The next plate from the strains built so far: see :func:`kinsynth.api.propose`."""
+    from kinsynth.api import propose as _propose
+
+    return _propose(built, n, strategy, **settings)
+
+
+__all__ = ["__version__", "fit", "load", "propose"]

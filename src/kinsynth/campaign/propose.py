@@ -31,6 +31,13 @@ def read_built(path: str | Path, columns: list[str], target: str,
         table = pd.read_csv(path)
     except (ValueError, OSError) as error:
         raise KinsynthError(f"{path}: not a readable CSV ({error})") from None
+    return check_built(table, columns, target, fixed, str(path))
+
+
+def check_built(table: pd.DataFrame, columns: list[str], target: str,
+                fixed: dict[str, float] | None = None, path: str = "built table") -> pd.DataFrame:
+    """A copy of a built-designs table with its fixed columns and ``valid`` filled in."""
+    table = table.copy()
     for column, value in (fixed or {}).items():
         if column not in table.columns:
             table[column] = value
@@ -52,14 +59,21 @@ def propose_from_table(cfg: DictConfig) -> pd.DataFrame:
     out = Path(str(cfg.out))
     if out.exists() and not cfg.get("overwrite", False):
         raise KinsynthError(f"out={out}: exists; choose another file or pass overwrite=true")
+    designs = propose_plate(cfg, Path(str(cfg.data.path)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    designs.to_csv(out, index=False, float_format=FLOAT_FORMAT)
+    return designs
+
+
+def propose_plate(cfg: DictConfig, built: pd.DataFrame | Path) -> pd.DataFrame:
+    """The next ``cfg.designs_per_cycle`` designs from a built table (a frame, or its CSV file)."""
     space, builder = make_space(cfg)
-    built = read_built(str(cfg.data.path), list(space.columns), builder.spec.target, space.fixed)
+    columns, target = list(space.columns), builder.spec.target
+    built = check_built(built, columns, target, space.fixed) if isinstance(built, pd.DataFrame) \
+        else read_built(built, columns, target, space.fixed)
     options = OmegaConf.to_container(cfg.strategy, resolve=True)
     assert isinstance(options, dict)
     name = str(options.pop("name", ""))
     strategy = make_strategy(name, space, builder.spec.target, int(cfg.seed), options)
     rng = np.random.default_rng([int(cfg.seed), 2])
-    designs = space.snap(strategy.propose(built, int(cfg.designs_per_cycle), rng))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    designs.to_csv(out, index=False, float_format=FLOAT_FORMAT)
-    return designs
+    return space.snap(strategy.propose(built, int(cfg.designs_per_cycle), rng))

@@ -9,7 +9,9 @@ produce designs in the units a metabolic engineer reads.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -135,6 +137,27 @@ class GenerativeModule(pl.LightningModule):
             raise KinsynthError(f"{type(self).__qualname__} has no checkpoint_name: not a model "
                                 "kinsynth can save (see kinsynth.models.registry)")
         checkpoint[SECTION] = kinsynth_section(type(self).checkpoint_name, self.transform)
+
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the model (weights, settings, data transform) as a checkpoint ``kinsynth.load``
+        reads: the same plain-data format a training run writes, without its optimiser state.
+
+        An existing file is refused unless ``overwrite``; the file appears whole or not at all.
+        """
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise KinsynthError(f"{path}: file exists; choose another name or pass overwrite=True")
+        checkpoint: dict[str, Any] = {
+            "state_dict": {k: v.detach().cpu() for k, v in self.state_dict().items()},
+            "hyper_parameters": dict(self.hparams),
+            "pytorch-lightning_version": pl.__version__,
+        }
+        self.on_save_checkpoint(checkpoint)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        torch.save(checkpoint, tmp)
+        os.replace(tmp, path)
+        return path
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # every load path (kinsynth.load, generate.py, Lightning's resume) passes here: the

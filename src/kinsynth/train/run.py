@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+import pandas as pd
 import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -104,8 +105,12 @@ def _resume_checkpoint(resume: str | None, output_dir: Path) -> str | None:
     return str(checkpoint)
 
 
-def run_training(cfg: DictConfig, output_dir: str | Path) -> dict[str, float]:
+def run_training(
+    cfg: DictConfig, output_dir: str | Path, frame: pd.DataFrame | None = None
+) -> dict[str, float]:
     """Train, evaluate and write metrics.json, synthetic.csv and checkpoints into ``output_dir``.
+
+    ``frame`` trains on an in-memory table instead of ``cfg.data.path`` (``kinsynth.fit``).
 
     The run directory is locked for the whole run (a second process into it is refused) and a
     new run never starts over another run's outputs (see ``kinsynth.runs.lock``).
@@ -113,17 +118,17 @@ def run_training(cfg: DictConfig, output_dir: str | Path) -> dict[str, float]:
     output_dir = Path(output_dir)
     check_training_settings(cfg)
     if launched_rank():
-        return _train(cfg, output_dir)  # a DDP process rank 0 launched: rank 0 holds the lock
+        return _train(cfg, output_dir, frame)  # a DDP process rank 0 launched holds the lock
     with RunDirectoryLock(output_dir):
         finished = finished_job_metrics(cfg, output_dir)
         if finished is not None:
             return finished
         if not cfg.get("resume"):
             check_fresh_start(output_dir, bool(cfg.get("overwrite", False)))
-        return _train(cfg, output_dir)
+        return _train(cfg, output_dir, frame)
 
 
-def _train(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
+def _train(cfg: DictConfig, output_dir: Path, frame: pd.DataFrame | None) -> dict[str, float]:
     quiet_third_party()
     threads = int(cfg.get("threads") or 1)
     torch.set_num_threads(threads)
@@ -152,7 +157,8 @@ def _train(cfg: DictConfig, output_dir: Path) -> dict[str, float]:
     data_device = cfg.data.get("device", "auto")
     if data_device == "auto":
         data_device = str(trainer.strategy.root_device)
-    datamodule = hydra.utils.instantiate(cfg.data, device=data_device, _convert_="all")
+    data = {"frame": frame} if frame is not None else {}
+    datamodule = hydra.utils.instantiate(cfg.data, device=data_device, _convert_="all", **data)
     datamodule.setup("fit")
     model = build_model(cfg, datamodule.features, datamodule.target)
     train_targets = (

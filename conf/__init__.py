@@ -1,0 +1,1 @@
+"""Hydra configs of kinsynth, shipped in the package as ``kinsynth.conf`` (pkg:// search path)."""

@@ -1,0 +1,100 @@
+"""The Python API for notebooks: fit a model on a DataFrame, propose the next plate from one.
+
+Both compose the packaged Hydra configs exactly as the console scripts do and run the same code
+(``kinsynth.train.run.run_training``, ``kinsynth.campaign.propose.propose_plate``); the frame goes
+to the data module as it is, never through a temporary file.
+
+Overrides are the command line's ``key=value`` settings as keyword arguments; a dot in a key is
+written ``__`` (``trainer__max_epochs=50``), or pass a dict: ``**{"trainer.max_epochs": 50}``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from kinsynth.errors import KinsynthError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kinsynth.models.base import GenerativeModule
+
+CONF_DIR = Path(__file__).resolve().parent / "conf"
+#: config groups: a string value chooses a group member (``model="cvae"``), as on the command line
+_GROUPS = ("data", "model", "optimizer", "trainer", "logger", "callbacks", "experiment",
+           "strategy", "hparams_search")
+
+
+def compose(config_name: str, settings: dict[str, Any]) -> DictConfig:
+    """The packaged config ``config_name`` with ``settings`` applied (groups first)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    settings = {key.replace("__", "."): value for key, value in settings.items()}
+    choices = [f"{k}={v}" for k, v in settings.items() if k in _GROUPS and isinstance(v, str)]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = hydra_compose(config_name, overrides=choices)
+    for key, value in settings.items():
+        if key in _GROUPS and isinstance(value, str):
+            continue
+        if OmegaConf.select(cfg, key, default="\0missing") == "\0missing":
+            raise KinsynthError(f"{key}: not a setting of {config_name}.yaml")
+        OmegaConf.update(cfg, key, value, merge=isinstance(value, dict))
+    return cfg
+
+
+def fit(
+    frame: pd.DataFrame,
+    model: str = "bcvae",
+    *,
+    target: str | None = "Product_I",
+    output_dir: str | Path | None = None,
+    **overrides: Any,
+) -> GenerativeModule:
+    """Train ``model`` (vae, cvae, bcvae, ppca, cppca) on ``frame``; returns the trained model.
+
+    The run is evaluated and written as ``train.py`` writes one (metrics.json, checkpoints, ...)
+    into ``output_dir`` (default: ``outputs/fit/<time>`` in the working directory). The model
+    answers ``sample``, ``encode``, ``reconstruct`` and ``kl`` in original units, and
+    ``save(path)``; ``kinsynth.load(path)`` reads it back.
+    """
+    from kinsynth.cli.resolvers import claim_fresh_dir
+    from kinsynth.models.loading import load
+    from kinsynth.train.run import run_training
+
+    settings = {"model": model, "data.path": None, "data.target": target, "progress_bar": False,
+                **overrides}
+    cfg = compose("train", settings)
+    if output_dir is None:
+        output_dir = claim_fresh_dir(f"outputs/fit/{datetime.now():%Y-%m-%d_%H-%M-%S}")
+    OmegaConf.update(cfg, "paths.output_dir", str(output_dir))
+    run_training(cfg, output_dir, frame=frame)
+    return load(output_dir)
+
+
+def propose(
+    built: pd.DataFrame,
+    n: int = 96,
+    strategy: str = "generative",
+    space: dict[str, Any] | None = None,
+    seed: int = 0,
+    **options: Any,
+) -> pd.DataFrame:
+    """The next ``n`` designs from the strains built so far (``built.csv``'s columns: the design
+    columns and the measured flux; an empty flux is a strain that did not produce).
+
+    ``space`` is dbtl.yaml's ``space`` block (``levels``, ``vary``, ``model_file``, ...);
+    ``options`` set the strategy's own settings (``strategy.<key>`` in dbtl.yaml).
+    """
+    from kinsynth.campaign.propose import propose_plate
+
+    settings: dict[str, Any] = {"strategy": strategy, "seed": seed, "designs_per_cycle": n,
+                                "step": "propose"}
+    if space:
+        settings["space"] = dict(space)
+    settings.update({f"strategy.{key}": value for key, value in options.items()})
+    return propose_plate(compose("dbtl", settings), built)

@@ -1,0 +1,30 @@
+"""``kinsynth-dbtl`` (and ``python dbtl.py``): a design-build-test-learn campaign, see README."""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from kinsynth.cli import resolvers  # noqa: F401  (registers the config resolvers)
+from kinsynth.cli.guard import exit_on_unparsable_paths, guarded
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="dbtl")
+@guarded
+def app(cfg: DictConfig) -> float | None:
+    from kinsynth.campaign import propose_from_table, run_campaign
+
+    if cfg.step == "propose":
+        designs = propose_from_table(cfg)
+        print(f"wrote {len(designs)} proposed designs to {cfg.out}")
+        return None
+    table = run_campaign(cfg, HydraConfig.get().runtime.output_dir)
+    return float(table["cumulative_top"].iloc[-1])
+
+
+def main() -> None:
+    exit_on_unparsable_paths(sys.argv[1:])
+    app()

@@ -1,0 +1,32 @@
+"""``kinsynth-simulate`` (and ``python scripts/simulate.py``): simulate a pathway data set.
+
+The logic is :mod:`kinsynth.simulate.cli`; see docs/simulator.md.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+from kinsynth.simulate import SimulationError
+from kinsynth.simulate.cli import check_overrides, run
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="simulate")
+def app(cfg: DictConfig) -> None:
+    try:
+        print(run(cfg))
+    except SimulationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+def main() -> None:
+    try:
+        check_overrides(sys.argv[1:])
+    except SimulationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    app()

@@ -1,0 +1,28 @@
+"""``kinsynth-train`` (and ``python train.py``): train a model, see README."""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from kinsynth.cli import resolvers  # noqa: F401  (registers the config resolvers)
+from kinsynth.cli.guard import exit_on_unparsable_paths, guarded, in_multirun
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+@guarded
+def app(cfg: DictConfig) -> float | None:
+    from kinsynth.train.run import objective, run_training
+
+    metrics = run_training(cfg, HydraConfig.get().runtime.output_dir)
+    if not metrics or not cfg.get("optimized_metric"):
+        return None
+    return objective(metrics, cfg.optimized_metric, sweeping=in_multirun())
+
+
+def main() -> None:
+    exit_on_unparsable_paths(sys.argv[1:])
+    app()
