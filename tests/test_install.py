@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -50,3 +51,48 @@ def test_a_gpu_machine_gets_the_default_index(tmp_path, make_path):
     plan = _planned_install(tmp_path, make_path)
     assert CPU_INDEX not in plan
     assert "torch==2.13.0" in plan
+
+
+@pytest.mark.slow  # builds a wheel and a venv: about a minute
+def test_a_built_wheel_installs_and_trains_from_an_empty_directory(tmp_path: Path) -> None:
+    """The wheel carries the configs and the console scripts; outputs/ lands in the cwd."""
+    import sys
+    import sysconfig
+
+    source = tmp_path / "source"
+    shutil.copytree(REPO_ROOT, source, symlinks=True,
+                    ignore=shutil.ignore_patterns(".git", ".venv", "outputs", "build", "*.egg-info",
+                                                  "__pycache__", ".pytest_cache", ".ruff_cache"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", str(source), "-w", str(tmp_path / "dist")], check=True,
+                   capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("kinsynth-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next(venv.glob("lib/python*/site-packages"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # no checkout in sight
+    env.update(OMP_NUM_THREADS="1", CI="true")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
+                    "install", "--no-deps", "-q", str(wheel)], check=True, capture_output=True,
+                   env=env)
+    # then the dependencies, from this interpreter's site-packages, after the venv's own (written
+    # after the install: pip would otherwise see this checkout's kinsynth as already installed)
+    (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    work = tmp_path / "empty"
+    work.mkdir()
+    where = subprocess.run([str(venv / "bin" / "python"), "-c",
+                            "import kinsynth; print(kinsynth.__file__)"], cwd=work, env=env,
+                           capture_output=True, text=True, check=True)
+    assert where.stdout.startswith(str(site))  # the installed wheel, not a checkout
+    result = subprocess.run(
+        [str(venv / "bin" / "kinsynth-train"), "model=cvae", "latent_dim=3",
+         "trainer.max_epochs=1", "logger=csv", "callbacks.evaluation.baselines=false",
+         "callbacks.evaluation.figures=false", "callbacks.evaluation.n_conditional=20",
+         "generate.n=200"],
+        cwd=work, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (run,) = (work / "outputs" / "train" / "runs").iterdir()
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["epochs"] == 1 and 0.4 < metrics["c2st_auc_joint"] <= 1.0
+    assert (run / "checkpoints" / "last.ckpt").is_file()
