@@ -136,8 +136,10 @@ def _promote_local_parameters(sbml: str, origin: str) -> str:
 
     antimony.clearPreviousLoads()
     if antimony.loadSBMLString(sbml) < 0:
-        error = antimony.getLastError().strip().splitlines()
-        raise SimulationError(f"cannot read model file {origin}: {error[0] if error else '?'}")
+        lines = [x.strip() for x in antimony.getLastError().splitlines() if x.strip()]
+        first = next((x for x in lines if "[Error]" in x or "[Fatal]" in x), lines[0] if lines
+                     else "?")
+        raise SimulationError(f"cannot read model file {origin}: {first[:300]}")
     return antimony.getSBMLString(antimony.getMainModuleName())
 
 
