@@ -293,11 +293,6 @@ def read_skimpy(path: str | Path) -> str:
     return skimpy_to_antimony(doc, str(path))
 
 
-def is_skimpy(text: str) -> bool:
-    """Whether a YAML text looks like a SKiMpy model (its top-level 'reactions' section)."""
-    return bool(re.search(r"^reactions:\s*$", text, re.M))
-
-
 def convert(source: str | Path, target: str | Path, header: str = "") -> Path:
     """Write the Antimony conversion of the SKiMpy YAML ``source`` to ``target`` (new file only).
 
