@@ -265,7 +265,7 @@ def _check_model(spec: ModelSpec, origin: str | Path | None = None) -> ModelSpec
     """Fail early, in the main process, on an unreadable model, ids it does not have, or SBML
     constructs the simulator cannot honour; returns the spec with range ids resolved."""
     try:
-        rr = compile_model(spec.sbml)
+        rr = compile_model(spec.sbml, spare=True)  # read-only here; the simulator reuses it
     except RuntimeError as error:  # libsbml/libroadrunner: a truncated or invalid document
         reason = " ".join(str(error).split())
         raise SimulationError(f"cannot read model file {origin}: {reason}") from None

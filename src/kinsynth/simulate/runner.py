@@ -169,6 +169,19 @@ class Simulator:
         return flux, outcome
 
 
+_LOCAL: dict[ModelSpec, Simulator] = {}
+
+
+def local_simulator(spec: ModelSpec) -> Simulator:
+    """This process's simulator of ``spec``, kept for the next call (a campaign simulates every
+    cycle's batch; recompiling a large model each time would cost seconds per batch). Each row
+    is solved from the same reference state, so reuse changes no number."""
+    if spec not in _LOCAL:
+        _LOCAL.clear()
+        _LOCAL[spec] = Simulator(spec)
+    return _LOCAL[spec]
+
+
 _WORKER: Simulator | None = None
 _WORKER_ERROR: Exception | None = None
 
@@ -178,6 +191,10 @@ def _init_worker(spec: ModelSpec) -> None:
     # that hides the reason); kept here, it is raised by the first task and reaches the caller
     # as the one-line error it is.
     global _WORKER, _WORKER_ERROR
+    from kinsynth.simulate.compile import _SPARE
+
+    _SPARE.clear()  # never use a compiled model inherited from the parent process
+    _LOCAL.clear()
     try:
         _WORKER = Simulator(spec)
     except Exception as exc:  # noqa: BLE001 - re-raised, as one line, by _work
@@ -228,7 +245,7 @@ def evaluate(
     n_workers = min(resolve_workers(workers), max(1, -(-len(folds) // CHUNK)))
     results: list[tuple[np.ndarray, np.ndarray]] = []
     if n_workers == 1:
-        simulator = Simulator(spec)
+        simulator = local_simulator(spec)
         for chunk in _chunks(folds):
             results.append(simulator.evaluate(chunk))
             if on_chunk:
