@@ -7,6 +7,8 @@ import time as time_module
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from kinsynth.simulate.dataset import merge_shards, simulate_dataset, write_dataset
 from kinsynth.simulate.errors import SimulationError
 
@@ -28,6 +30,7 @@ KEYS = (
     "library",
     "levels",
     "cache_dir",
+    "figure",
 )
 
 
@@ -86,9 +89,15 @@ def run_library(cfg) -> str:
     library.enumerate_library(spec, cfg.cache_dir, levels, shard, n_shards)
     done, n_chunks = library.progress(spec, cfg.cache_dir, levels)
     seconds = time_module.perf_counter() - began
+    if cfg.get("figure"):
+        sofar = library.partial(spec, cfg.cache_dir, levels)
+        library.cdf_figure(sofar, cfg.figure, spec.target)
     if done < n_chunks:
+        sofar = library.partial(spec, cfg.cache_dir, levels)
+        best = np.nanmax(sofar.flux) if np.isfinite(sofar.flux).any() else float("nan")
         return (f"library of {total} designs: shard {shard} of {n_shards} done in {seconds:.0f} s; "
-                f"{done}/{n_chunks} chunks in {cfg.cache_dir} (run the other shards)")
+                f"{done}/{n_chunks} chunks in {cfg.cache_dir}, max so far {best:.6g} "
+                f"(run the other shards)")
     out = Path(cfg.out)
     if out.suffix != ".npz":
         raise SimulationError(f"out={cfg.out}: a library is written as a .npz file")
