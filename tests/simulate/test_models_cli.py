@@ -86,3 +86,14 @@ def test_library_enumeration_is_sharded_resumable_and_exact(tmp_path, monkeypatc
     # a rerun finds every chunk cached and refuses to overwrite the finished file
     with pytest.raises(SimulationError, match="exists"):
         run(_cfg(shard=0, **common))
+
+
+def test_library_figure_of_a_partial_enumeration(tmp_path, monkeypatch):
+    monkeypatch.setattr(lib, "CHUNK", 4)
+    model, ranges = _toy(tmp_path)
+    spec = load_model(model, ranges)
+    lib.enumerate_library(spec, tmp_path / "cache", [0.5, 1, 2], shard=0, n_shards=2)
+    partial = lib.partial(spec, tmp_path / "cache", [0.5, 1, 2])
+    assert np.isnan(partial.flux).sum() >= 4  # shard 1's chunks are not simulated yet
+    path = lib.cdf_figure(partial, tmp_path / "cdf.png", "J_out", reference_max=2.0)
+    assert path.stat().st_size > 5000

@@ -33,12 +33,19 @@ class ReferencePool:
 
 
 def pool_key(builder: Builder, space: DesignSpace, n: int, seed: int) -> str:
-    payload = json.dumps({
-        "model": hashlib.sha256(builder.spec.sbml.encode()).hexdigest(),
-        "flux": builder.spec.flux, "columns": list(space.columns),
+    spec = builder.spec
+    fields = {
+        "model": hashlib.sha256(spec.sbml.encode()).hexdigest(),
+        "flux": spec.flux, "columns": list(space.columns),
         "lows": space.lows.tolist(), "highs": space.highs.tolist(),
         "levels": list(space.levels) if space.levels else None, "n": n, "seed": seed,
-    }, sort_keys=True)
+    }
+    if spec.objective != "steady_state" or spec.output_parameters != "design":
+        # a time course's fluxes differ from the steady state's (keys of steady-state pools
+        # cached before these fields existed stay as they were)
+        fields.update(objective=spec.objective, time=spec.time,
+                      output_parameters=spec.output_parameters)
+    payload = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
