@@ -97,3 +97,19 @@ def test_library_figure_of_a_partial_enumeration(tmp_path, monkeypatch):
     assert np.isnan(partial.flux).sum() >= 4  # shard 1's chunks are not simulated yet
     path = lib.cdf_figure(partial, tmp_path / "cdf.png", "J_out", reference_max=2.0)
     assert path.stat().st_size > 5000
+
+
+def test_library_lookup_equals_the_enumeration(tmp_path, monkeypatch):
+    monkeypatch.setattr(lib, "CHUNK", 4)
+    model, ranges = _toy(tmp_path)
+    spec = load_model(model, ranges)
+    for shard in (0, 1):
+        lib.enumerate_library(spec, tmp_path / "cache", [0.5, 1, 2], shard, 2)
+    library = lib.read_library(lib.assemble(spec, tmp_path / "cache", tmp_path / "l.npz",
+                                            [0.5, 1, 2]))
+    shuffled = library.designs().sample(frac=1.0, random_state=0)
+    np.testing.assert_array_equal(library.lookup(shuffled),
+                                  library.flux[shuffled.index.to_numpy()])
+    off = shuffled.iloc[:1].assign(k_in=0.7)
+    with pytest.raises(SimulationError, match="off the library's levels"):
+        library.lookup(off)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from kinsynth.campaign.build import Builder
 from kinsynth.campaign.space import DesignSpace
+from kinsynth.simulate.library import shipped_library
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,14 @@ def reference_pool(builder: Builder, space: DesignSpace, n: int, seed: int,
                    cache_dir: Path) -> ReferencePool:
     """The pool's fluxes, from ``cache_dir`` when an identical pool was simulated before."""
     path = Path(cache_dir) / f"pool-{pool_key(builder, space, n, seed)}.npy"
-    flux, simulated = _cached_flux(
-        path, "the reference pool", lambda: space.sample(n, np.random.default_rng([seed, 99])),
-        builder)
+    shipped = None if space.fixed else shipped_library(builder.spec, space.levels)
+    if shipped is not None:  # a named model's whole library ships with it: look the pool up
+        flux = shipped.lookup(space.sample(n, np.random.default_rng([seed, 99])))
+        simulated = False
+    else:
+        flux, simulated = _cached_flux(
+            path, "the reference pool",
+            lambda: space.sample(n, np.random.default_rng([seed, 99])), builder)
     valid = flux[np.isfinite(flux)]
     return ReferencePool(flux, float(np.quantile(valid, 0.95)), float(np.quantile(valid, 0.99)),
                          simulated)

@@ -48,6 +48,16 @@ class Library:
     def frame(self) -> pd.DataFrame:
         return self.designs().assign(flux=self.flux)
 
+    def lookup(self, designs: pd.DataFrame) -> np.ndarray:
+        """The library's flux of each design (rows must lie on the levels), without simulating."""
+        values = designs[list(self.columns)].to_numpy(float)
+        codes = np.abs(values[:, :, None] - self.levels[None, None, :]).argmin(axis=2)
+        if not np.allclose(self.levels[codes], values, rtol=1e-9, atol=1e-12):
+            raise SimulationError("a design lies off the library's levels "
+                                  f"{self.levels.tolist()}; simulate it instead")
+        index = np.ravel_multi_index(codes.T, (len(self.levels),) * len(self.columns))
+        return self.flux[index]
+
     def top(self, k: int) -> pd.DataFrame:
         """The ``k`` designs of highest flux (a design that fails is never a top design)."""
         valid = np.flatnonzero(np.isfinite(self.flux))
