@@ -117,6 +117,15 @@ class Simulator:
         self.model.setFloatingSpeciesConcentrations(x0)
         return jac
 
+    def _bad_state(self, not_finite: Outcome) -> Outcome | None:
+        """Why the current state is no result (``not_finite`` for NaN/inf), or None if it is."""
+        state = self.model.getFloatingSpeciesConcentrations()
+        if not np.all(np.isfinite(state)):
+            return not_finite
+        if np.any(state < 0):
+            return Outcome.negative_concentration
+        return None
+
     def _integrate(self, folds: np.ndarray) -> tuple[float, Outcome]:
         """The output at ``spec.time`` of a CVODE run from the initial state."""
         self.rr.setValues(self.ids, list(self.base * folds))
@@ -128,11 +137,9 @@ class Simulator:
                 t = self.rr.oneStep(t, end - t)
         except RuntimeError:
             return np.nan, Outcome.integration_failed
-        state = self.model.getFloatingSpeciesConcentrations()
-        if not np.all(np.isfinite(state)):
-            return np.nan, Outcome.integration_failed
-        if np.any(state < 0):
-            return np.nan, Outcome.negative_concentration
+        bad = self._bad_state(Outcome.integration_failed)
+        if bad is not None:
+            return np.nan, bad
         if self.spec.output_parameters == "wild_type":
             self.rr.setValues(self.ids, list(self.base))
         value = float(self.rr.getValue(self.spec.flux))
@@ -145,11 +152,9 @@ class Simulator:
         self.model.setFloatingSpeciesConcentrations(self.x0)
         if not (self._newton() or self._rescue()):
             return np.nan, Outcome.no_steady_state
-        state = self.model.getFloatingSpeciesConcentrations()
-        if not np.all(np.isfinite(state)):
-            return np.nan, Outcome.no_steady_state
-        if np.any(state < 0):
-            return np.nan, Outcome.negative_concentration
+        bad = self._bad_state(Outcome.no_steady_state)
+        if bad is not None:
+            return np.nan, bad
         jacobian = self._jacobian()
         # Tolerance well above forward-difference noise, far below any real instability.
         if np.linalg.eigvals(jacobian).real.max() > 1e-6 * max(np.abs(jacobian).max(), 1.0):

@@ -129,25 +129,31 @@ def _h1_hill(w: _Writer) -> Rates:
     return f"{'*'.join(fwd)}/({'*'.join(den)})", f"{'*'.join(bwd)}/({'*'.join(den)})"
 
 
+def _hill_terms(x: str, kx: str, y1: str, k1: str, y2: str, k2: str, h: str) -> tuple[str, str]:
+    """SKiMpy's reversible Hill with one species (x) on one side and two (y1, y2) on the other:
+    (hill effect, denominator). The denominator's last term is SKiMpy's ``2*x/kx**h`` (the power
+    binds to kx alone)."""
+    lone, pair = f"{x}/{kx}", f"{y1}/{k1}*{y2}/{k2}"
+    effect = f"({lone} + {pair})^({h} - 1)"
+    den = (f"(1 + ({lone} + {y1}/{k1})^{h} + ({lone} + {y2}/{k2})^{h}"
+           f" + ({lone} + {pair})^{h} - 2*{x}/{kx}^{h})")
+    return effect, den
+
+
 def _uni_bi_hill(w: _Writer) -> Rates:
     s, p1, p2 = w.s("substrate"), w.s("product1"), w.s("product2")
-    kms, kp1, kp2 = w.p("km_substrate"), w.p("km_product1"), w.p("km_product2")
+    kms = w.p("km_substrate")
     vmax, keq, h = w.p("vmax_forward"), w.p("k_equilibrium"), w.p("hill_coefficient")
-    effect = f"({s}/{kms} + {p1}/{kp1}*{p2}/{kp2})^({h} - 1)"
-    # the last term is SKiMpy's 2*s/kms**h (the power binds to kms alone)
-    den = (f"(1 + ({s}/{kms} + {p1}/{kp1})^{h} + ({s}/{kms} + {p2}/{kp2})^{h}"
-           f" + ({s}/{kms} + {p1}/{kp1}*{p2}/{kp2})^{h} - 2*{s}/{kms}^{h})")
+    effect, den = _hill_terms(s, kms, p1, w.p("km_product1"), p2, w.p("km_product2"), h)
     return (f"{vmax}*{s}/{kms}*{effect}/{den}",
             f"{vmax}/({keq}*{kms})*{p1}*{p2}*{effect}/{den}")
 
 
 def _bi_uni_hill(w: _Writer) -> Rates:
     s1, s2, p = w.s("substrate1"), w.s("substrate2"), w.s("product")
-    k1, k2, kp = w.p("km_substrate1"), w.p("km_substrate2"), w.p("km_product")
+    k1, k2 = w.p("km_substrate1"), w.p("km_substrate2")
     vmax, keq, h = w.p("vmax_forward"), w.p("k_equilibrium"), w.p("hill_coefficient")
-    effect = f"({s1}/{k1}*{s2}/{k2} + {p}/{kp})^({h} - 1)"
-    den = (f"(1 + ({s1}/{k1} + {p}/{kp})^{h} + ({s2}/{k2} + {p}/{kp})^{h}"
-           f" + ({s1}/{k1}*{s2}/{k2} + {p}/{kp})^{h} - 2*{p}/{kp}^{h})")
+    effect, den = _hill_terms(p, w.p("km_product"), s1, k1, s2, k2, h)
     return (f"{vmax}*{s1}/{k1}*{s2}/{k2}*{effect}/{den}",
             f"{vmax}/({keq}*{k1}*{k2})*{p}*{effect}/{den}")
 
