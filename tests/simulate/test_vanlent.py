@@ -164,3 +164,17 @@ def test_a_campaign_on_pathway_A(tmp_path):
     assert set(np.unique(built.iloc[:, :7].to_numpy())) <= levels
     again = oracle(built.iloc[:3, :7], model="vanlent_pathway_A", workers=1)
     np.testing.assert_allclose(built["Enzyme_G"].iloc[:3], again["flux"], rtol=1e-5)
+
+
+@pytest.mark.reference
+@needs_upstream
+def test_the_shipped_conversion_is_the_readers_output():
+    from importlib import resources
+
+    from kinsynth.simulate.skimpy import read_skimpy
+
+    shipped = resources.files("kinsynth.simulate").joinpath("models", "vanlent_pathway_A.ant")
+    text = shipped.read_text()
+    assert "MIT License" in text and "Copyright (c) 2023 AbeelLab" in text
+    body = text[text.index("// Converted from a SKiMpy model"):]
+    assert body == read_skimpy(UPSTREAM)

@@ -129,14 +129,19 @@ def _h1_hill(w: _Writer) -> Rates:
     return f"{'*'.join(fwd)}/({'*'.join(den)})", f"{'*'.join(bwd)}/({'*'.join(den)})"
 
 
-def _hill_terms(x: str, kx: str, y1: str, k1: str, y2: str, k2: str, h: str) -> tuple[str, str]:
+def _hill_terms(x: str, kx: str, y1: str, k1: str, y2: str, k2: str, h: str,
+                substrate_first: bool) -> tuple[str, str]:
     """SKiMpy's reversible Hill with one species (x) on one side and two (y1, y2) on the other:
     (hill effect, denominator). The denominator's last term is SKiMpy's ``2*x/kx**h`` (the power
-    binds to kx alone)."""
+    binds to kx alone). Sums are written substrate side first, as SKiMpy writes them."""
+
+    def plus(lone: str, other: str) -> str:
+        return f"({lone} + {other})" if substrate_first else f"({other} + {lone})"
+
     lone, pair = f"{x}/{kx}", f"{y1}/{k1}*{y2}/{k2}"
-    effect = f"({lone} + {pair})^({h} - 1)"
-    den = (f"(1 + ({lone} + {y1}/{k1})^{h} + ({lone} + {y2}/{k2})^{h}"
-           f" + ({lone} + {pair})^{h} - 2*{x}/{kx}^{h})")
+    effect = f"{plus(lone, pair)}^({h} - 1)"
+    den = (f"(1 + {plus(lone, y1 + '/' + k1)}^{h} + {plus(lone, y2 + '/' + k2)}^{h}"
+           f" + {plus(lone, pair)}^{h} - 2*{x}/{kx}^{h})")
     return effect, den
 
 
@@ -144,7 +149,8 @@ def _uni_bi_hill(w: _Writer) -> Rates:
     s, p1, p2 = w.s("substrate"), w.s("product1"), w.s("product2")
     kms = w.p("km_substrate")
     vmax, keq, h = w.p("vmax_forward"), w.p("k_equilibrium"), w.p("hill_coefficient")
-    effect, den = _hill_terms(s, kms, p1, w.p("km_product1"), p2, w.p("km_product2"), h)
+    effect, den = _hill_terms(s, kms, p1, w.p("km_product1"), p2, w.p("km_product2"), h,
+                              substrate_first=True)
     return (f"{vmax}*{s}/{kms}*{effect}/{den}",
             f"{vmax}/({keq}*{kms})*{p1}*{p2}*{effect}/{den}")
 
@@ -153,7 +159,7 @@ def _bi_uni_hill(w: _Writer) -> Rates:
     s1, s2, p = w.s("substrate1"), w.s("substrate2"), w.s("product")
     k1, k2 = w.p("km_substrate1"), w.p("km_substrate2")
     vmax, keq, h = w.p("vmax_forward"), w.p("k_equilibrium"), w.p("hill_coefficient")
-    effect, den = _hill_terms(p, w.p("km_product"), s1, k1, s2, k2, h)
+    effect, den = _hill_terms(p, w.p("km_product"), s1, k1, s2, k2, h, substrate_first=False)
     return (f"{vmax}*{s1}/{k1}*{s2}/{k2}*{effect}/{den}",
             f"{vmax}/({keq}*{k1}*{k2})*{p}*{effect}/{den}")
 
