@@ -13,19 +13,19 @@ from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.campaign.build import Builder
 from kinsynth.campaign.pool import library_top, reference_pool
-from kinsynth.campaign.space import DesignSpace, design_keys
+from kinsynth.campaign.space import DesignSpace, design_keys, load_space_model
 from kinsynth.campaign.strategies import make_strategy
 from kinsynth.data.writing import FLOAT_FORMAT
 from kinsynth.errors import KinsynthError
 from kinsynth.runs.contract import CAMPAIGN, write_marker
-from kinsynth.simulate.model import load_model
+from kinsynth.simulate.library import shipped_library
 
 log = logging.getLogger(__name__)
 
 
 def make_space(cfg: DictConfig) -> tuple[DesignSpace, Builder]:
     space_cfg = cfg.space
-    spec = load_model(space_cfg.get("model_file"), space_cfg.get("ranges"), space_cfg.get("flux"))
+    spec = load_space_model(space_cfg)
     levels, vary = space_cfg.get("levels"), space_cfg.get("vary")
     space = DesignSpace.from_spec(spec, list(levels) if levels else None,
                                   None if vary is None else list(vary))
@@ -150,6 +150,9 @@ def _library_top100(builder: Builder, space: DesignSpace, pool_cfg: DictConfig) 
     """The true top 100 of a discrete library small enough to simulate whole, else None."""
     if not space.discrete:
         return None
+    shipped = None if space.fixed else shipped_library(builder.spec, space.levels)
+    if shipped is not None:  # a named model's whole library, simulated once and shipped
+        return set(design_keys(shipped.top(100), space.columns))
     limit = int(pool_cfg.get("max_enumerate", 20000))
     if space.library_size > limit:
         log.info("top100_found left empty: the library holds %.3g designs, more than "

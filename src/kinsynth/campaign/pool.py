@@ -20,6 +20,7 @@ import pandas as pd
 
 from kinsynth.campaign.build import Builder
 from kinsynth.campaign.space import DesignSpace
+from kinsynth.simulate.library import shipped_library
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,19 @@ class ReferencePool:
 
 
 def pool_key(builder: Builder, space: DesignSpace, n: int, seed: int) -> str:
-    payload = json.dumps({
-        "model": hashlib.sha256(builder.spec.sbml.encode()).hexdigest(),
-        "flux": builder.spec.flux, "columns": list(space.columns),
+    spec = builder.spec
+    fields = {
+        "model": hashlib.sha256(spec.sbml.encode()).hexdigest(),
+        "flux": spec.flux, "columns": list(space.columns),
         "lows": space.lows.tolist(), "highs": space.highs.tolist(),
         "levels": list(space.levels) if space.levels else None, "n": n, "seed": seed,
-    }, sort_keys=True)
+    }
+    if spec.objective != "steady_state" or spec.output_parameters != "design":
+        # a time course's fluxes differ from the steady state's (keys of steady-state pools
+        # cached before these fields existed stay as they were)
+        fields.update(objective=spec.objective, time=spec.time,
+                      output_parameters=spec.output_parameters)
+    payload = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
@@ -61,9 +69,14 @@ def reference_pool(builder: Builder, space: DesignSpace, n: int, seed: int,
                    cache_dir: Path) -> ReferencePool:
     """The pool's fluxes, from ``cache_dir`` when an identical pool was simulated before."""
     path = Path(cache_dir) / f"pool-{pool_key(builder, space, n, seed)}.npy"
-    flux, simulated = _cached_flux(
-        path, "the reference pool", lambda: space.sample(n, np.random.default_rng([seed, 99])),
-        builder)
+    shipped = None if space.fixed else shipped_library(builder.spec, space.levels)
+    if shipped is not None:  # a named model's whole library ships with it: look the pool up
+        flux = shipped.lookup(space.sample(n, np.random.default_rng([seed, 99])))
+        simulated = False
+    else:
+        flux, simulated = _cached_flux(
+            path, "the reference pool",
+            lambda: space.sample(n, np.random.default_rng([seed, 99])), builder)
     valid = flux[np.isfinite(flux)]
     return ReferencePool(flux, float(np.quantile(valid, 0.95)), float(np.quantile(valid, 0.99)),
                          simulated)

@@ -18,7 +18,19 @@ import numpy as np
 import pandas as pd
 
 from kinsynth.errors import KinsynthError
-from kinsynth.simulate.model import ModelSpec
+from kinsynth.simulate.model import ModelSpec, load_model
+
+
+def load_space_model(space_cfg) -> ModelSpec:
+    """The model a campaign's ``space`` config names, with its objective and output.
+
+    ``space.model_file`` (a shipped model's name or a file), ``ranges``, ``flux``/``output``,
+    ``objective`` and ``time``; a named model brings its own, which these keys override.
+    """
+    time = space_cfg.get("time")
+    return load_model(space_cfg.get("model_file"), space_cfg.get("ranges"), space_cfg.get("flux"),
+                      objective=space_cfg.get("objective"),
+                      time=None if time is None else float(time), output=space_cfg.get("output"))
 
 
 @dataclass(frozen=True)

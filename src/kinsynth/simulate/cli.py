@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sys
+import time as time_module
 from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from kinsynth.simulate.dataset import merge_shards, simulate_dataset, write_dataset
 from kinsynth.simulate.errors import SimulationError
@@ -21,6 +24,13 @@ KEYS = (
     "flux",
     "progress",
     "merge",
+    "objective",
+    "time",
+    "output",
+    "library",
+    "levels",
+    "cache_dir",
+    "figure",
 )
 
 
@@ -59,8 +69,52 @@ def integer(key: str, value: object, minimum: int) -> int:
     return number
 
 
+def _spec(cfg):
+    from kinsynth.simulate.model import load_model
+
+    time = cfg.get("time")
+    return load_model(cfg.model_file, cfg.ranges, flux=cfg.flux, objective=cfg.get("objective"),
+                      time=None if time is None else float(time), output=cfg.get("output"))
+
+
+def run_library(cfg) -> str:
+    """Enumerate this shard of a whole library into the cache; once complete, write ``out``."""
+    from kinsynth.simulate import library
+
+    spec = _spec(cfg)
+    levels = list(cfg.levels) if cfg.get("levels") else None
+    shard, n_shards = integer("shard", cfg.shard, 0), integer("n_shards", cfg.n_shards, 1)
+    began = time_module.perf_counter()
+    total = library.n_designs(spec, levels)
+    library.enumerate_library(spec, cfg.cache_dir, levels, shard, n_shards)
+    done, n_chunks = library.progress(spec, cfg.cache_dir, levels)
+    seconds = time_module.perf_counter() - began
+    if cfg.get("figure"):
+        sofar = library.partial(spec, cfg.cache_dir, levels)
+        library.cdf_figure(sofar, cfg.figure, spec.target)
+    if done < n_chunks:
+        sofar = library.partial(spec, cfg.cache_dir, levels)
+        best = np.nanmax(sofar.flux) if np.isfinite(sofar.flux).any() else float("nan")
+        return (f"library of {total} designs: shard {shard} of {n_shards} done in {seconds:.0f} s; "
+                f"{done}/{n_chunks} chunks in {cfg.cache_dir}, max so far {best:.6g} "
+                f"(run the other shards)")
+    out = Path(cfg.out)
+    if out.suffix != ".npz":
+        raise SimulationError(f"out={cfg.out}: a library is written as a .npz file")
+    if out.exists():
+        raise SimulationError(f"out={cfg.out} exists; not overwriting it")
+    path = library.assemble(spec, cfg.cache_dir, out, levels)
+    lib = library.read_library(path)
+    best = lib.top(1)
+    return (f"library of {total} designs complete ({seconds:.0f} s in this call): "
+            f"max {spec.target} {best['flux'].item():.6g} at "
+            f"{best.drop(columns='flux').iloc[0].to_dict()} -> {path}")
+
+
 def run(cfg) -> str:
     """Simulate (or merge) as ``cfg`` says, write the CSV, return the summary line."""
+    if cfg.get("library"):
+        return run_library(cfg)
     if cfg.merge:
         frame = merge_shards(list(cfg.merge))
         path = write_dataset(frame, cfg.out)
@@ -70,13 +124,11 @@ def run(cfg) -> str:
     result = simulate_dataset(
         integer("n", cfg.n, 1),
         seed=integer("seed", cfg.seed, 0),
-        model=cfg.model_file,
-        ranges=cfg.ranges,
+        model=_spec(cfg),
         workers=None if cfg.workers is None else integer("workers", cfg.workers, 1),
         progress=progress,
         shard=shard,
         n_shards=n_shards,
-        flux=cfg.flux,
     )
     path = write_dataset(result.frame, shard_path(cfg.out, shard, n_shards))
     return (
