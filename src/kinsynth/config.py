@@ -31,8 +31,13 @@ def claim_fresh_dir(path: str) -> str:
     return _CLAIMED[path]
 
 
-def run_dir(resume: str | None, fresh: str) -> str:
-    """The run directory: the resumed run's own directory, else a fresh one named to the second."""
+def run_dir(resume: str | None, fresh: str, step: str | None = None) -> str:
+    """The run directory: the resumed run's own directory, else a fresh one named to the second.
+
+    ``dbtl.py step=propose`` writes only its ``out=`` file, so it gets none ("." is not made).
+    """
+    if step == "propose":
+        return "."
     return str(resume) if resume not in (None, "", "None", "null") else claim_fresh_dir(fresh)
 
 
@@ -65,6 +70,13 @@ def hydra_subdir(
     return ".hydra"
 
 
+def unless_propose(step: str, own: object, other: object) -> object:
+    """``own`` for a campaign, ``other`` for ``step=propose`` (no .hydra record, no log file)."""
+    return other if step == "propose" else own
+
+
+if not OmegaConf.has_resolver("kinsynth_unless_propose"):
+    OmegaConf.register_new_resolver("kinsynth_unless_propose", unless_propose)
 if not OmegaConf.has_resolver("kinsynth_run_dir"):
     OmegaConf.register_new_resolver("kinsynth_run_dir", run_dir, use_cache=True)
 if not OmegaConf.has_resolver("kinsynth_fresh_dir"):
