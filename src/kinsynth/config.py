@@ -50,17 +50,20 @@ def job_dir(override_dirname: str, num: int | str) -> str:
 
 def hydra_subdir(
     resume: str | None, output_dir: str | None = None, overwrite: bool | str = False
-) -> str:
+) -> str | None:
     """Where Hydra records a run's config: an earlier run's ``.hydra`` is never overwritten.
 
     A resumed run writes ``.hydra/resume-<time>``; a new run into a directory that already holds
     a run (its outputs, see ``kinsynth.run_directory.holds_a_run``) writes ``.hydra/rerun-<time>``
     (the run itself is then refused or, with ``skip_finished``, skipped), unless
     ``overwrite=true`` says the old run may go. A directory holding only a failed attempt's
-    config gets the new run's config in ``.hydra`` itself.
+    config gets the new run's config in ``.hydra`` itself. A directory another process holds
+    locked gets no record at all (None): that run is refused and writes nothing there.
     """
-    from kinsynth.run_directory import holds_a_run
+    from kinsynth.run_directory import holds_a_run, is_locked
 
+    if output_dir and is_locked(Path(output_dir)):
+        return None  # another process is writing there: the run is refused, Hydra writes nothing
     stamp = f"{datetime.now():%Y-%m-%d_%H-%M-%S-%f}"
     if resume not in (None, "", "None", "null"):
         return f".hydra/resume-{stamp}"
