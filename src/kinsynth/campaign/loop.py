@@ -13,14 +13,19 @@ from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.campaign.build import Builder
 from kinsynth.campaign.pool import library_top, reference_pool
+from kinsynth.campaign.requirements import measured_needed
 from kinsynth.campaign.space import DesignSpace, design_keys, load_space_model
-from kinsynth.campaign.strategies import make_strategy
+from kinsynth.campaign.strategies import RandomStrategy, make_strategy
 from kinsynth.data.writing import FLOAT_FORMAT
 from kinsynth.errors import KinsynthError
 from kinsynth.runs.contract import CAMPAIGN, write_marker
+from kinsynth.runs.lock import RunDirectoryLock
 from kinsynth.simulate.library import shipped_library
 
 log = logging.getLogger(__name__)
+#: rows batch_diversity compares at most: all pairs of 100,000 designs would take 37 GiB, of this
+#: many 16 MB; a seeded sample of them estimates the mean pairwise distance without bias
+DIVERSITY_ROWS = 2000
 
 
 def make_space(cfg: DictConfig) -> tuple[DesignSpace, Builder]:
@@ -35,16 +40,21 @@ def make_space(cfg: DictConfig) -> tuple[DesignSpace, Builder]:
     return space, builder
 
 
-def batch_diversity(designs: pd.DataFrame, space: DesignSpace) -> float:
-    """Mean pairwise distance in standardised log space (0 when one design is built n times)."""
+def batch_diversity(designs: pd.DataFrame, space: DesignSpace,
+                    max_rows: int = DIVERSITY_ROWS) -> tuple[float, int]:
+    """Mean pairwise distance in standardised log space (0 when one design is built n times),
+    and the number of designs it compared: a batch above ``max_rows`` is sampled (seeded)."""
     if len(designs) < 2:
-        return float("nan")
+        return float("nan"), len(designs)
     from scipy.spatial.distance import pdist
 
+    if len(designs) > max_rows:
+        keep = np.random.default_rng(0).choice(len(designs), size=max_rows, replace=False)
+        designs = designs.iloc[np.sort(keep)]
     logs = np.log(designs[list(space.columns)].to_numpy(float))
     spread = np.log(space.highs) - np.log(space.lows)
     scale = np.where(spread > 0, spread / np.sqrt(12), 1.0)  # sd of a log-uniform draw
-    return float(pdist(logs / scale).mean())
+    return float(pdist(logs / scale).mean()), len(designs)
 
 
 def _check_sizes(cfg: DictConfig) -> tuple[int, int, int]:
@@ -58,8 +68,16 @@ def _check_sizes(cfg: DictConfig) -> tuple[int, int, int]:
 
 
 def run_campaign(cfg: DictConfig, output_dir: str | Path) -> pd.DataFrame:
-    """Run the configured campaign into ``output_dir``; returns the cycles table."""
-    output_dir = Path(output_dir)
+    """Run the configured campaign into ``output_dir``; returns the cycles table.
+
+    The directory is locked for the whole campaign, with train.py's run lock: a second campaign
+    into it is refused at once and writes nothing there.
+    """
+    with RunDirectoryLock(Path(output_dir)):
+        return _run_locked(cfg, Path(output_dir))
+
+
+def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
     # the one finished marker, which the sweep summary and the reports read too
     if (output_dir / CAMPAIGN).exists() and not cfg.get("overwrite", False):
         raise KinsynthError(f"{output_dir}: holds a finished campaign (overwrite=true replaces it)")
@@ -70,8 +88,13 @@ def run_campaign(cfg: DictConfig, output_dir: str | Path) -> pd.DataFrame:
     assert isinstance(options, dict)
     name = str(options.pop("name", ""))
     strategy = make_strategy(name, space, target, int(cfg.seed), options)
+    needed = measured_needed(name, strategy)
+    if cycles and n_initial < needed:
+        raise KinsynthError(f"initial_designs={n_initial}: strategy={name} fits on at least "
+                            f"{needed} built designs with a flux; expected initial_designs >= "
+                            f"{needed}")
     pool_cfg = cfg.pool
-    pool = reference_pool(builder, space, int(pool_cfg.n), int(pool_cfg.seed),
+    pool = reference_pool(builder, space, pool_cfg.n, int(pool_cfg.seed),
                           Path(str(pool_cfg.cache_dir)))
     top100 = _library_top100(builder, space, pool_cfg)
     rng = np.random.default_rng([int(cfg.seed), 1])
@@ -84,6 +107,10 @@ def run_campaign(cfg: DictConfig, output_dir: str | Path) -> pd.DataFrame:
         started = time.perf_counter()
         if cycle == 0:
             batch = space.snap(space.sample(n_initial, rng))
+        elif (measured := int(np.isfinite(built[target].to_numpy(float)).sum())) < needed:
+            log.warning("cycle %d: %d built design(s) have a flux, strategy=%s needs %d; this "
+                        "batch is random", cycle, measured, name, needed)
+            batch = space.snap(RandomStrategy(space, target).propose(built, per_cycle, rng))
         else:
             batch = space.snap(strategy.propose(built, per_cycle, rng))
         propose_seconds = time.perf_counter() - started
@@ -129,6 +156,7 @@ def _cycle_row(cycle: int, built: pd.DataFrame, batch: pd.DataFrame, pool: Any,
     top_keys = {k for k, f in zip(design_keys(built, space.columns), true_all, strict=True)
                 if np.isfinite(f) and f > pool.q95}
     measured = built[target].to_numpy(float)
+    diversity, diversity_n = batch_diversity(batch, space)
     row = {
         "cycle": cycle,
         "n_built": len(built),
@@ -138,7 +166,8 @@ def _cycle_row(cycle: int, built: pd.DataFrame, batch: pd.DataFrame, pool: Any,
         "batch_valid_fraction": float(batch["valid"].mean()),
         "batch_top_fraction": float(np.mean(np.nan_to_num(true_batch, nan=-np.inf) > pool.q95)),
         "cumulative_top": len(top_keys),
-        "batch_diversity": batch_diversity(batch, space),
+        "batch_diversity": diversity,
+        "diversity_n": diversity_n,  # designs it compared (a sample of a large batch)
         "top100_found": np.nan,
     }
     if top100 is not None:

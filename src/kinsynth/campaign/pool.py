@@ -20,9 +20,14 @@ import pandas as pd
 
 from kinsynth.campaign.build import Builder
 from kinsynth.campaign.space import DesignSpace
+from kinsynth.errors import KinsynthError
+from kinsynth.models.limits import positive_int
 from kinsynth.simulate.library import shipped_library
 
 log = logging.getLogger(__name__)
+#: designs with a flux the pool needs: its 99th percentile must lie below at least one of them
+#: and above 99 (with fewer, "top" would mean anything above one random design)
+MIN_POOL = 100
 
 
 @dataclass
@@ -68,6 +73,10 @@ def _cached_flux(path: Path, what: str, designs: Callable[[], pd.DataFrame],
 def reference_pool(builder: Builder, space: DesignSpace, n: int, seed: int,
                    cache_dir: Path) -> ReferencePool:
     """The pool's fluxes, from ``cache_dir`` when an identical pool was simulated before."""
+    n = positive_int("pool.n", n)
+    if n < MIN_POOL:
+        raise KinsynthError(f"pool.n={n}: the reference pool defines top designs by its 95th and "
+                            f"99th percentiles; expected at least {MIN_POOL} designs")
     path = Path(cache_dir) / f"pool-{pool_key(builder, space, n, seed)}.npy"
     shipped = None if space.fixed else shipped_library(builder.spec, space.levels)
     if shipped is not None:  # a named model's whole library ships with it: look the pool up
@@ -78,6 +87,9 @@ def reference_pool(builder: Builder, space: DesignSpace, n: int, seed: int,
             path, "the reference pool",
             lambda: space.sample(n, np.random.default_rng([seed, 99])), builder)
     valid = flux[np.isfinite(flux)]
+    if len(valid) < MIN_POOL:
+        raise KinsynthError(f"pool.n={n}: only {len(valid)} of its designs have a steady state, "
+                            f"and the 99th percentile needs at least {MIN_POOL}; raise pool.n")
     return ReferencePool(flux, float(np.quantile(valid, 0.95)), float(np.quantile(valid, 0.99)),
                          simulated)
 

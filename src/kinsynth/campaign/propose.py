@@ -1,79 +1,218 @@
 """One step of a real campaign: fit on the strains a lab built and measured, propose the next plate.
 
-No simulation: the measured flux in the user's table is all the strategy learns from.
+No simulation: the measured flux in the user's table is all the strategy learns from. The table is
+typed by hand, so it gets the care ``train.py``'s CSVs get: every cell a strategy would choke on is
+refused in one line naming the file, column and first bad data row (row 1 is the first line after
+the header), and what a strategy does with an unusual but meaningful table is said in one line:
+
+- replicates (rows with the same design, common when a lab builds a strain more than once) become
+  one design whose flux is the mean of the replicates that produced; it is valid when any did;
+- a negative flux is used as measured (the strategies rank the highest flux first);
+- a fold change outside the space's ranges is used as measured; proposals stay inside the ranges.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.campaign.loop import make_space
+from kinsynth.campaign.requirements import measured_needed
+from kinsynth.campaign.space import DesignSpace, design_keys
 from kinsynth.campaign.strategies import make_strategy
+from kinsynth.data.io import describe, read_raw
 from kinsynth.data.writing import FLOAT_FORMAT
 from kinsynth.errors import KinsynthError
+from kinsynth.models.limits import positive_int
+
+log = logging.getLogger(__name__)
+
+#: how a lab may write the ``valid`` column (case-insensitive); pandas reads True/1 as bool/int
+VALID_WORDS = {"yes": True, "true": True, "1": True, "1.0": True,
+               "no": False, "false": False, "0": False, "0.0": False}
 
 
 def read_built(path: str | Path, columns: list[str], target: str,
-               fixed: dict[str, float] | None = None) -> pd.DataFrame:
-    """A built-designs table (built.csv's format); ``valid`` defaults to "has a flux".
-
-    ``fixed`` are the columns the campaign does not vary (``space.vary``) with their value: a lab
-    that engineers six enzymes records six columns, so those others may be absent.
-    """
-    path = Path(path)
-    if not path.is_file():
+               fixed: dict[str, float] | None = None,
+               space: DesignSpace | None = None) -> pd.DataFrame:
+    """A built-designs table (built.csv's format) from its file: see :func:`check_built`."""
+    if not Path(path).expanduser().is_file():
         raise KinsynthError(f"data.path={path}: no such file of built designs")
-    try:
-        table = pd.read_csv(path)
-    except (ValueError, OSError) as error:
-        raise KinsynthError(f"{path}: not a readable CSV ({error})") from None
-    return check_built(table, columns, target, fixed, str(path))
+    return check_built(read_raw(path), columns, target, fixed, describe(path), space)
 
 
 def check_built(table: pd.DataFrame, columns: list[str], target: str,
-                fixed: dict[str, float] | None = None, path: str = "built table") -> pd.DataFrame:
-    """A copy of a built-designs table with its fixed columns and ``valid`` filled in."""
+                fixed: dict[str, float] | None = None, where: str = "built table",
+                space: DesignSpace | None = None) -> pd.DataFrame:
+    """A built-designs table checked cell by cell: one row per design, replicates averaged.
+
+    ``valid`` defaults to "has a flux". ``fixed`` are the columns the campaign does not vary
+    (``space.vary``) with their value: a lab that engineers six enzymes records six columns, so
+    those others may be absent. With ``space``, fold changes outside its ranges are reported.
+    """
     table = table.copy()
     for column, value in (fixed or {}).items():
         if column not in table.columns:
             table[column] = value
     missing = [c for c in [*columns, target] if c not in table.columns]
     if missing:
-        raise KinsynthError(f"{path}: lacks column(s) {missing} (expected built.csv's format: "
+        raise KinsynthError(f"{where}: lacks column(s) {missing} (expected built.csv's format: "
                             f"the design columns and the measured {target})")
-    flux = pd.to_numeric(table[target], errors="coerce")
-    if "valid" not in table:
-        table["valid"] = np.isfinite(flux)
-    table[target] = flux.where(table["valid"].astype(bool))
-    if not table["valid"].any():
-        raise KinsynthError(f"{path}: no built design has a measured {target}")
-    return table
+    designs = pd.DataFrame({c: _fold_changes(table[c], c, where) for c in columns})
+    flux = _measured_flux(table[target], target, where)
+    valid = (_valid_flags(table["valid"], where) if "valid" in table
+             else pd.Series(np.isfinite(flux), index=table.index))
+    produced = valid & np.isfinite(flux)
+    if (valid & ~produced).any():
+        row = int(np.flatnonzero((valid & ~produced).to_numpy())[0])
+        raise KinsynthError(f"{where}: column '{target}' is empty at data row {row + 1} where "
+                            f"'valid' says yes; expected the measured flux, or valid=no for a "
+                            "strain that did not produce")
+    built = designs.assign(**{target: flux.where(produced), "valid": produced})
+    if space is not None:
+        _report_outside(designs, space, where)
+    _report_negative(built[target], target, where)
+    return _average_replicates(built, columns, target, where)
+
+
+def _fold_changes(raw: pd.Series, column: str, where: str) -> pd.Series:
+    """A design column: every cell a positive, finite fold change (a strategy works in logs)."""
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    empty = raw.isna().to_numpy()
+    bad = empty | ~(np.isfinite(values) & (values > 0)).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        what = "an empty cell" if empty[row] else f"{_cell(raw, row)!r}"
+        raise KinsynthError(f"{where}: column '{column}' has {what} at data row {row + 1} "
+                            f"({int(bad.sum())} bad cell(s) in all), expected a positive fold "
+                            "change for every built design")
+    return values
+
+
+def _cell(raw: pd.Series, row: int) -> Any:
+    """A cell as a plain Python value, so that a message shows -0.5, not np.float64(-0.5)."""
+    return raw.iloc[row : row + 1].tolist()[0]
+
+
+def _measured_flux(raw: pd.Series, target: str, where: str) -> pd.Series:
+    """The measured flux: a finite number, or empty for a strain that did not produce."""
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    bad = (values.isna() & raw.notna()) | np.isinf(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise KinsynthError(f"{where}: column '{target}' has {_cell(raw, row)!r} at data row "
+                            f"{row + 1}, expected a finite measured flux (empty for a strain "
+                            "that did not produce)")
+    return values
+
+
+def _valid_flags(raw: pd.Series, where: str) -> pd.Series:
+    """``valid`` as booleans from yes/no, true/false or 1/0: a word such as "no" is not True."""
+    words = raw.astype(str).str.strip().str.lower()
+    flags = words.map(VALID_WORDS)
+    bad = flags.isna() | raw.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        shown = "an empty cell" if pd.isna(raw.iloc[row]) else repr(_cell(raw, row))
+        raise KinsynthError(f"{where}: column 'valid' has {shown} at data row {row + 1}, "
+                            "expected yes/no, true/false or 1/0")
+    return flags.astype(bool)
+
+
+def _report_outside(designs: pd.DataFrame, space: DesignSpace, where: str) -> None:
+    """Say which fold changes lie outside the space's ranges (a strain from a wider library)."""
+    values = designs[list(space.columns)].to_numpy(float)
+    outside = (values < space.lows - 1e-12) | (values > space.highs + 1e-12)
+    if not outside.any():
+        return
+    parts = []
+    for j in np.flatnonzero(outside.any(axis=0)):
+        row = int(np.flatnonzero(outside[:, j])[0])
+        parts.append(f"'{space.columns[j]}' {int(outside[:, j].sum())} row(s), first data row "
+                     f"{row + 1}: {values[row, j]:g} outside [{space.lows[j]:g}, "
+                     f"{space.highs[j]:g}]")
+    log.warning("%s: fold changes outside the design space, used as measured (proposals stay "
+                "inside it): %s", where, "; ".join(parts))
+
+
+def _report_negative(flux: pd.Series, target: str, where: str) -> None:
+    negative = (flux < 0).to_numpy()
+    if negative.any():
+        row = int(np.flatnonzero(negative)[0])
+        log.warning("%s: column '%s' holds %d negative flux value(s) (first at data row %d: %g); "
+                    "used as measured, the strategies rank the highest flux first", where,
+                    target, int(negative.sum()), row + 1, flux.iloc[row])
+
+
+def _average_replicates(built: pd.DataFrame, columns: list[str], target: str,
+                        where: str) -> pd.DataFrame:
+    """One row per design: the mean flux of the replicates that produced; valid if any did."""
+    codes, uniques = pd.factorize(pd.Series(design_keys(built, columns)))
+    if len(uniques) == len(built):
+        return built
+    grouped = built.groupby(codes, sort=True)
+    merged = grouped[columns].first()
+    merged[target] = grouped[target].mean()  # NaN (did not produce) is skipped, as in a lab
+    merged["valid"] = grouped["valid"].any()
+    replicated = int((np.bincount(codes) > 1).sum())
+    log.info("%s: %d rows hold %d designs (%d built more than once); each design's flux is the "
+             "mean of its replicates that produced, and it is valid when any did", where,
+             len(built), len(merged), replicated)
+    return merged.reset_index(drop=True)
+
+
+def check_out(out: Any) -> Path:
+    """``out=``, required: a file named ``None`` is nobody's plate."""
+    if out in (None, "", "None", "null"):
+        raise KinsynthError("out: step=propose writes the proposed designs to out=<file.csv>; "
+                            "none was given")
+    path = Path(str(out)).expanduser()
+    if path.is_symlink() and not path.exists():
+        raise KinsynthError(f"out={out}: is a symbolic link to a missing file "
+                            f"({path.readlink()}); remove the link or choose another file")
+    return path
 
 
 def propose_from_table(cfg: DictConfig) -> pd.DataFrame:
     """Fit the configured strategy on ``cfg.data.path`` and write ``cfg.out``."""
-    out = Path(str(cfg.out))
+    out = check_out(cfg.get("out"))
     if out.exists() and not cfg.get("overwrite", False):
         raise KinsynthError(f"out={out}: exists; choose another file or pass overwrite=true")
+    if cfg.data.get("path") in (None, "", "None", "null"):
+        raise KinsynthError("data.path: step=propose fits on the strains you built; pass "
+                            "data.path=<built.csv> (the design columns and the measured flux)")
     designs = propose_plate(cfg, Path(str(cfg.data.path)))
     out.parent.mkdir(parents=True, exist_ok=True)
-    designs.to_csv(out, index=False, float_format=FLOAT_FORMAT)
+    try:
+        designs.to_csv(out, index=False, float_format=FLOAT_FORMAT)
+    except OSError as error:
+        raise KinsynthError(f"out={out}: cannot be written ({error.strerror or error})") from None
     return designs
 
 
 def propose_plate(cfg: DictConfig, built: pd.DataFrame | Path) -> pd.DataFrame:
     """The next ``cfg.designs_per_cycle`` designs from a built table (a frame, or its CSV file)."""
+    n = positive_int("designs_per_cycle", cfg.get("designs_per_cycle"))
     space, builder = make_space(cfg)
     columns, target = list(space.columns), builder.spec.target
-    built = check_built(built, columns, target, space.fixed) if isinstance(built, pd.DataFrame) \
-        else read_built(built, columns, target, space.fixed)
+    if isinstance(built, pd.DataFrame):
+        where = "built table"
+        built = check_built(built, columns, target, space.fixed, where, space)
+    else:
+        where = describe(built)
+        built = read_built(built, columns, target, space.fixed, space)
     options = OmegaConf.to_container(cfg.strategy, resolve=True)
     assert isinstance(options, dict)
     name = str(options.pop("name", ""))
-    strategy = make_strategy(name, space, builder.spec.target, int(cfg.seed), options)
+    strategy = make_strategy(name, space, target, int(cfg.seed), options)
+    measured, needed = int(built["valid"].sum()), max(1, measured_needed(name, strategy))
+    if measured < needed:
+        raise KinsynthError(f"{where}: {measured} built design(s) have a measured {target}; "
+                            f"strategy={name} needs at least {needed}")
     rng = np.random.default_rng([int(cfg.seed), 2])
-    return space.snap(strategy.propose(built, int(cfg.designs_per_cycle), rng))
+    return space.snap(strategy.propose(built, n, rng))

@@ -31,8 +31,13 @@ def claim_fresh_dir(path: str) -> str:
     return _CLAIMED[path]
 
 
-def run_dir(resume: str | None, fresh: str) -> str:
-    """The run directory: the resumed run's own directory, else a fresh one named to the second."""
+def run_dir(resume: str | None, fresh: str, step: str | None = None) -> str:
+    """The run directory: the resumed run's own directory, else a fresh one named to the second.
+
+    ``dbtl.py step=propose`` writes only its ``out=`` file, so it gets none ("." is not made).
+    """
+    if step == "propose":
+        return "."
     return str(resume) if resume not in (None, "", "None", "null") else claim_fresh_dir(fresh)
 
 
@@ -45,17 +50,21 @@ def job_dir(override_dirname: str, num: int | str) -> str:
 
 def hydra_subdir(
     resume: str | None, output_dir: str | None = None, overwrite: bool | str = False
-) -> str:
+) -> str | None:
     """Where Hydra records a run's config: an earlier run's ``.hydra`` is never overwritten.
 
     A resumed run writes ``.hydra/resume-<time>``; a new run into a directory that already holds
     a run (its outputs, see ``kinsynth.runs.contract.holds_a_run``) writes ``.hydra/rerun-<time>``
     (the run itself is then refused or, with ``skip_finished``, skipped), unless
     ``overwrite=true`` says the old run may go. A directory holding only a failed attempt's
-    config gets the new run's config in ``.hydra`` itself.
+    config gets the new run's config in ``.hydra`` itself. A directory another process holds
+    locked gets no record at all (None): that run is refused and writes nothing there.
     """
     from kinsynth.runs.contract import holds_a_run
+    from kinsynth.runs.lock import is_locked
 
+    if output_dir and is_locked(Path(output_dir)):
+        return None  # another process is writing there: the run is refused, Hydra writes nothing
     stamp = f"{datetime.now():%Y-%m-%d_%H-%M-%S-%f}"
     if resume not in (None, "", "None", "null"):
         return f".hydra/resume-{stamp}"
@@ -65,6 +74,13 @@ def hydra_subdir(
     return ".hydra"
 
 
+def unless_propose(step: str, own: object, other: object) -> object:
+    """``own`` for a campaign, ``other`` for ``step=propose`` (no .hydra record, no log file)."""
+    return other if step == "propose" else own
+
+
+if not OmegaConf.has_resolver("kinsynth_unless_propose"):
+    OmegaConf.register_new_resolver("kinsynth_unless_propose", unless_propose)
 if not OmegaConf.has_resolver("kinsynth_run_dir"):
     OmegaConf.register_new_resolver("kinsynth_run_dir", run_dir, use_cache=True)
 if not OmegaConf.has_resolver("kinsynth_fresh_dir"):

@@ -23,7 +23,7 @@ import pandas as pd
 from kinsynth.data.default import DEFAULT_DATA_PATH
 from kinsynth.errors import KinsynthError
 
-__all__ = ["KineticTable", "read_table"]
+__all__ = ["KineticTable", "describe", "read_raw", "read_table"]
 
 #: Delimiters we recognise when a file is not comma-separated, with the word used in messages.
 _OTHER_DELIMITERS: dict[str, str] = {";": ";-separated", "\t": "tab-separated", "|": "|-separated"}
@@ -77,15 +77,8 @@ def read_table(
     Raises :class:`KinsynthError` (one line, naming file and column) on any malformed input.
     """
     file = _resolve_path(path)
-    where = f"data file '{file}'"
-    if file.suffix.lower() == ".parquet":
-        raw = _read_parquet(file, where)
-    else:
-        header_line = _read_header_line(file, where)
-        _check_delimiter(header_line, where)
-        names = _parse_header(header_line)
-        _check_duplicates(names, where)
-        raw = _read_frame(file, names, where, dtype)
+    where = describe(file)
+    raw = read_raw(file, dtype)
     return _validated(raw, target, features, dtype, where, str(file))
 
 
@@ -137,6 +130,29 @@ def _validated(
 
 
 # --------------------------------------------------------------------------- file level checks
+
+
+def describe(path: str | Path) -> str:
+    """How every message names a data file."""
+    return f"data file '{Path(path).expanduser()}'"
+
+
+def read_raw(path: str | Path, dtype: type = np.float64) -> pd.DataFrame:
+    """The file-level checks of :func:`read_table` (found, readable, commas, unique names, no
+    ragged rows, some data), then the table as pandas parses it, before any column is chosen.
+
+    For tables whose columns mean more than numbers (a lab's built designs: a ``valid`` column,
+    an empty flux for a strain that did not produce), which their reader checks itself.
+    """
+    file = _resolve_path(path)
+    where = describe(file)
+    if file.suffix.lower() == ".parquet":
+        return _read_parquet(file, where)
+    header_line = _read_header_line(file, where)
+    _check_delimiter(header_line, where)
+    names = _parse_header(header_line)
+    _check_duplicates(names, where)
+    return _read_frame(file, names, where, dtype)
 
 
 def _resolve_path(path: str | Path | None) -> Path:
@@ -221,6 +237,9 @@ def _read_frame(file: Path, names: list[str], where: str, dtype: type) -> pd.Dat
     """
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
+        # a cell beyond a narrow dtype's range (1e308 in float32) overflows in pandas' cast with
+        # a RuntimeWarning; the general reader below reads float64 and names the cell
+        warnings.simplefilter("error", RuntimeWarning)
         try:
             frame = pd.read_csv(
                 file, encoding="utf-8-sig", index_col=False,
@@ -229,7 +248,8 @@ def _read_frame(file: Path, names: list[str], where: str, dtype: type) -> pd.Dat
             if len(names) == frame.shape[1] and len(frame):
                 frame.columns = names
                 return frame
-        except (ValueError, TypeError, pd.errors.ParserError, pd.errors.ParserWarning):
+        except (ValueError, TypeError, RuntimeWarning, pd.errors.ParserError,
+                pd.errors.ParserWarning):
             pass  # the general reader below says what is wrong
     with warnings.catch_warnings():
         # index_col=False stops pandas from silently turning an extra leading field into an index;
@@ -327,8 +347,34 @@ def _to_float(frame: pd.DataFrame, columns: list[str], where: str, dtype: type) 
         values = frame[name]
         if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
             values = _coerce_numeric(values, name, frame.index, where)
+        _check_range(values, name, frame.index, where, dtype)
         converted[name] = values.to_numpy(dtype=dtype)
     return pd.DataFrame(converted, index=frame.index, columns=columns)
+
+
+def _check_range(values: pd.Series, name: str, index: pd.Index, where: str, dtype: type) -> None:
+    """Refuse a finite cell that ``dtype`` cannot hold: cast, 1e308 would become inf in float32
+    and be reported as an infinite value the file does not contain."""
+    if not np.issubdtype(np.dtype(dtype), np.floating):
+        return
+    largest = float(np.finfo(dtype).max)
+    numbers = values.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(numbers) & (np.abs(numbers) > largest)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise KinsynthError(
+            f"{where}: column '{name}' has {float(numbers[row])!r} at data row {row + 1}"
+            f"{_row_label(index, row)}, out of {np.dtype(dtype).name} range "
+            f"({int(bad.sum())} such value(s) in total), expected magnitudes up to {largest:.4g}"
+        )
+
+
+def _row_label(index: pd.Index, row: int) -> str:
+    """``, index 'x'`` when the file has its own index column (its label names the row too)."""
+    if index.equals(pd.RangeIndex(len(index))):
+        return ""
+    return f", index {index[row : row + 1].tolist()[0]!r}"
 
 
 def _coerce_numeric(values: pd.Series, name: str, index: pd.Index, where: str) -> pd.Series:
@@ -341,15 +387,11 @@ def _coerce_numeric(values: pd.Series, name: str, index: pd.Index, where: str) -
         bad = (numbers.isna() & values.notna()).to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        label = (
-            ""
-            if index.equals(pd.RangeIndex(len(index)))
-            else f", index {index[row : row + 1].tolist()[0]!r}"
-        )
         value = values.iloc[row : row + 1].tolist()[0]  # a plain Python value: clean repr
         raise KinsynthError(
             f"{where}: column '{name}' has non-numeric value {value!r} at data row "
-            f"{row + 1}{label} ({int(bad.sum())} bad value(s) in total), expected numbers"
+            f"{row + 1}{_row_label(index, row)} ({int(bad.sum())} bad value(s) in total), "
+            "expected numbers"
         )
     return numbers
 

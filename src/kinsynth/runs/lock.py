@@ -36,6 +36,7 @@ class RunDirectoryLock:
         except OSError:
             os.close(self._fd)
             self._fd = None
+            detach_log_files(directory)
             raise RunDirectoryRefused(
                 f"{directory}: another kinsynth process is writing to this run directory; "
                 "wait for it to finish or choose another hydra.run.dir"
@@ -54,6 +55,36 @@ class RunDirectoryLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def is_locked(directory: Path) -> bool:
+    """Whether another process holds ``directory``'s lock now (probed, never created)."""
+    try:
+        fd = os.open(Path(directory) / LOCK, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing the descriptor also drops a lock the probe took
+    return False
+
+
+def detach_log_files(directory: Path) -> None:
+    """Close the log files a refused process holds in another run's directory.
+
+    Hydra opens the job's log (``train.log``, ``dbtl.log``) in the run directory before the task
+    starts; the refusal must not append its ERROR line to the running job's log.
+    """
+    inside = Path(directory).resolve()
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        for handler in list(getattr(logger, "handlers", [])):
+            if isinstance(handler, logging.FileHandler) and \
+                    inside in Path(handler.baseFilename).resolve().parents:
+                logger.removeHandler(handler)
+                handler.close()
 
 
 def check_fresh_start(directory: Path, overwrite: bool) -> None:
