@@ -199,8 +199,20 @@ class GenerativeStrategy:
         return fill_with_random(candidates.iloc[order[:n]], built, n, self.space, rng)
 
 
+def _bayes_opt(*args: Any, **kwargs: Any) -> Any:
+    from kinsynth.campaign.bo import BayesOptStrategy  # BoTorch loads only when asked for
+
+    return BayesOptStrategy(*args, **kwargs)
+
+
+def _van_lent(*args: Any, **kwargs: Any) -> Any:
+    from kinsynth.campaign.vanlent import VanLentStrategy
+
+    return VanLentStrategy(*args, **kwargs)
+
+
 STRATEGIES = {"random": RandomStrategy, "recommender": RecommenderStrategy,
-              "generative": GenerativeStrategy}
+              "generative": GenerativeStrategy, "bo": _bayes_opt, "vanlent": _van_lent}
 
 
 def make_strategy(name: str, space: DesignSpace, target: str, seed: int,
