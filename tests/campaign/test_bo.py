@@ -194,3 +194,39 @@ def test_van_lent_level_distributions_by_hand():
     # areas 8/3 and 1/3, normalised 8/9 and 1/9
     dist = level_distributions(np.array([4.0, 3, 2, 1]), np.array([[0], [0], [1], [1]]), 2, 3)
     np.testing.assert_allclose(dist, [[8 / 9, 1 / 9]])
+
+
+def test_the_diversity_knob_spreads_the_batch():
+    from kinsynth.campaign.loop import batch_diversity
+    from kinsynth.campaign.strategies import diverse_pick
+
+    space = DesignSpace(("a", "b"), np.array([0.25, 0.25]), np.array([4.0, 4.0]))
+    rng = np.random.default_rng(0)
+    # 30 near-copies of one design rank first, 30 spread-out designs after them
+    near = np.exp(rng.normal(np.log(2.0), 0.01, size=(30, 2)))
+    spread = np.exp(rng.uniform(np.log(0.25), np.log(4.0), size=(30, 2)))
+    frame = pd.DataFrame(np.vstack([near, spread]), columns=["a", "b"])
+    order = np.arange(60)
+    plain = frame.iloc[order[:6]]
+    picked = diverse_pick(np.log(frame.to_numpy()), order, 6, 10.0, space, 0)
+    diverse = frame.iloc[picked[:6]]
+    assert picked[0] == 0  # the best-ranked design stays in the batch
+    assert len(set(picked)) == 60  # a permutation: the rest follow for top-ups
+    assert batch_diversity(diverse, space) > 5 * batch_diversity(plain, space)
+    assert diverse_pick(np.log(frame.to_numpy()), order, 6, 1.0, space, 0).tolist() == \
+        order.tolist()  # factor 1: the plain top n
+    with pytest.raises(KinsynthError, match=r"strategy.diversity=0.5: expected 0 \(off\)"):
+        make_strategy("generative", space, "Product_I", 0, {"diversity": 0.5})
+    with pytest.raises(KinsynthError, match=r"strategy.ranker='gp': expected one of"):
+        make_strategy("generative", space, "Product_I", 0, {"ranker": "gp"})
+
+
+@pytest.mark.parametrize("variant", [["strategy.ranker=acquisition", "strategy.bo.prescreen=3",
+                                      "strategy.bo.mc_samples=16"], ["strategy.diversity=3"]])
+def test_a_short_hybrid_or_diverse_generative_campaign(tmp_path, spec, variant):
+    cfg = compose(tmp_path, "strategy=generative", *SHORT, "strategy.epochs=10",
+                  "strategy.oversample=5", "strategy.random_pool=200", *variant)
+    table = run_campaign(cfg, tmp_path / "run")
+    assert list(table["n_built"]) == [8, 16, 24]
+    built = pd.read_csv(tmp_path / "run" / "built.csv")
+    assert len(set(design_keys(built, spec.columns))) == 24
