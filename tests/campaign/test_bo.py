@@ -4,13 +4,12 @@ top1_found / simple-regret columns."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from omegaconf import OmegaConf
 from support import TOY_ANTIMONY, run_cli
+from support import compose_dbtl as compose
 
 from kinsynth.campaign import propose_from_table, run_campaign
 from kinsynth.campaign.bo import BayesOptStrategy
@@ -22,7 +21,6 @@ from kinsynth.campaign.vanlent import level_distributions
 from kinsynth.errors import KinsynthError
 from kinsynth.simulate.model import load_model
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
 SHORT = ["initial_designs=8", "cycles=2", "designs_per_cycle=8", "pool.n=300"]
 FAST = {"bo": ["strategy.pool_size=200", "strategy.prescreen=3", "strategy.mc_samples=16"],
         "vanlent": ["strategy.pool_size=200", "strategy.search_iterations=2",
@@ -35,18 +33,6 @@ SPACES = {
     "enumerated": ["space.levels=[0.5,0.75,1,1.5,2]",
                    "space.vary=[vmax_forward_Enz_A,vmax_forward_TKT2,km_substrate1_Enz_A]"],
 }
-
-
-def compose(tmp_path: Path, *overrides: str):
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = hydra_compose("dbtl", overrides=list(overrides))
-    cfg = OmegaConf.to_container(cfg, resolve=False)
-    cfg["pool"]["cache_dir"] = str(tmp_path / "pool_cache")
-    cfg.pop("hydra", None)
-    return OmegaConf.create(cfg)
 
 
 @pytest.fixture(scope="module")

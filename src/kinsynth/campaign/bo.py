@@ -126,6 +126,16 @@ def _weighted(acquisition: Any, validity: ValidityModel | None) -> Any:
     return ValidityWeighted()
 
 
+def candidate_designs(space: DesignSpace, pool_size: int, max_enumerate: int,
+                      rng: np.random.Generator) -> pd.DataFrame:
+    """The whole library when it holds at most ``max_enumerate`` designs, else ``pool_size``
+    random designs (snapped to the library's levels)."""
+    if space.discrete and space.library_size <= max_enumerate:
+        per_column = [space.column_levels(j) for j in range(len(space.columns))]
+        return pd.DataFrame(list(itertools.product(*per_column)), columns=list(space.columns))
+    return space.snap(space.sample(pool_size, rng))
+
+
 class BayesOptStrategy:
     """A GP and qLogNEI pick each batch; see the module docstring."""
 
@@ -213,12 +223,7 @@ class BayesOptStrategy:
         return self.space.snap(self.scale.to_designs(picked))
 
     def candidates(self, rng: np.random.Generator) -> pd.DataFrame:
-        """The whole library when it can be enumerated, else ``pool_size`` random designs."""
-        space = self.space
-        if space.discrete and space.library_size <= self.max_enumerate:
-            per_column = [space.column_levels(j) for j in range(len(space.columns))]
-            return pd.DataFrame(list(itertools.product(*per_column)), columns=list(space.columns))
-        return space.snap(space.sample(self.pool_size, rng))
+        return candidate_designs(self.space, self.pool_size, self.max_enumerate, rng)
 
     def _continuous(self, built: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
         from botorch.optim import optimize_acqf

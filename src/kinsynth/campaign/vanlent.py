@@ -20,7 +20,6 @@ drawn is a uniform draw (in log space) inside its bin.
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from typing import Any
 
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import GradientBoostingRegressor
 
+from kinsynth.campaign.bo import candidate_designs
 from kinsynth.campaign.space import DesignSpace, drop_built
 from kinsynth.errors import KinsynthError
 
@@ -99,13 +99,6 @@ class VanLentStrategy:
         self.varied = space.highs > space.lows
         self.log_low, self.log_high = np.log(space.lows), np.log(space.highs)
 
-    def _candidates(self, rng: np.random.Generator) -> pd.DataFrame:
-        space = self.space
-        if space.discrete and space.library_size <= self.max_enumerate:
-            per_column = [space.column_levels(j) for j in range(len(space.columns))]
-            return pd.DataFrame(list(itertools.product(*per_column)), columns=list(space.columns))
-        return space.snap(space.sample(self.pool_size, rng))
-
     def _level_index(self, designs: pd.DataFrame) -> tuple[np.ndarray, int]:
         """Each design's level (library) or bin (continuous) per column, and the count of either."""
         values = np.log(designs[list(self.space.columns)].to_numpy(float))
@@ -146,7 +139,7 @@ class VanLentStrategy:
         model = tuned_regressor(_log_features(valid, self.space),
                                 valid[self.target].to_numpy(float), self.seed, self.iterations,
                                 self.folds)
-        candidates = self._candidates(rng)
+        candidates = candidate_designs(self.space, self.pool_size, self.max_enumerate, rng)
         predictions = model.predict(_log_features(candidates, self.space))
         index, width = self._level_index(candidates)
         return level_distributions(predictions, index, width, self.n_thresholds)
