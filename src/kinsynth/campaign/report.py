@@ -74,8 +74,8 @@ def write_report(sweeps: Sequence[Path], out: Path) -> str:
     lines = [header, "|" + "---|" * len(table.columns)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.to_numpy()]
     best, exact = landscape_max(summaries)
-    reference = ("its exact maximum (the library enumerated)" if exact else
-                 "its best known flux (the best of the reference pool and of every design built "
+    reference = ("exact maximum (the library enumerated)" if exact else
+                 "best known flux (the best of the reference pool and of every design built "
                  "in these campaigns)")
     lines += ["", f"simple_regret: the landscape's {reference}, {best:.4g}, minus the best true "
               "flux a campaign built; batch_diversity and failed_share: mean over cycles 1-4"]
