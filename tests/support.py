@@ -74,3 +74,16 @@ def needs_reference() -> pytest.MarkDecorator:
     return pytest.mark.skipif(
         not REFERENCE_CSV.is_file(), reason=f"reference data set {REFERENCE_CSV} is absent"
     )
+
+
+def compose_dbtl(tmp_path: Path, *overrides: str):
+    """conf/dbtl.yaml composed with ``overrides``, its pool cached under ``tmp_path``."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    with initialize_config_dir(config_dir=str(REPO_ROOT / "conf"), version_base="1.3"):
+        cfg = compose("dbtl", overrides=list(overrides))
+    cfg = OmegaConf.to_container(cfg, resolve=False)
+    cfg["pool"]["cache_dir"] = str(tmp_path / "pool_cache")
+    cfg.pop("hydra", None)
+    return OmegaConf.create(cfg)

@@ -97,6 +97,7 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
     pool = reference_pool(builder, space, pool_cfg.n, int(pool_cfg.seed),
                           Path(str(pool_cfg.cache_dir)))
     top100 = _library_top100(builder, space, pool_cfg)
+    library_max = _library_max(builder, space, pool_cfg) if top100 is not None else None
     rng = np.random.default_rng([int(cfg.seed), 1])
     output_dir.mkdir(parents=True, exist_ok=True)
     writer = _tensorboard(output_dir)
@@ -129,6 +130,8 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
                 if key != "cycle" and np.isfinite(value):
                     writer.add_scalar(f"campaign/{key}", value, cycle)
     table = pd.DataFrame(rows)
+    landscape_max = landscape_maximum(pool.flux, built["true_flux"].to_numpy(float), library_max)
+    table["simple_regret"] = landscape_max - table["best_true_flux"]
     table.to_csv(output_dir / "cycles.csv", index=False, float_format=FLOAT_FORMAT)
     built.drop(columns="true_flux").to_csv(output_dir / "built.csv", index=False,
                                            float_format=FLOAT_FORMAT)
@@ -142,6 +145,11 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
         # strains built (in build order) until one reached the pool's 99th percentile
         "strains_to_q99": int(reached[0]) + 1 if len(reached) else None,
         "top100_found": None if top100 is None else int(table["top100_found"].iloc[-1]),
+        "top1_found": int(table["top1_found"].iloc[-1]),
+        # exact on an enumerated library; else the best of the pool and of this campaign's builds
+        # (scripts/dbtl_report.py recomputes it with every campaign of a sweep)
+        "landscape_max": landscape_max, "landscape_max_exact": library_max is not None,
+        "simple_regret": float(table["simple_regret"].iloc[-1]),
     }
     write_marker(output_dir / CAMPAIGN, summary)  # last, atomically: the campaign is finished
     if writer is not None:
@@ -153,8 +161,9 @@ def _cycle_row(cycle: int, built: pd.DataFrame, batch: pd.DataFrame, pool: Any,
                space: DesignSpace, target: str, top100: set | None) -> dict[str, float]:
     true_all = built["true_flux"].to_numpy(float)
     true_batch = batch["true_flux"].to_numpy(float)
-    top_keys = {k for k, f in zip(design_keys(built, space.columns), true_all, strict=True)
-                if np.isfinite(f) and f > pool.q95}
+    keys = design_keys(built, space.columns)
+    top_keys = {k for k, f in zip(keys, true_all, strict=True) if np.isfinite(f) and f > pool.q95}
+    top1_keys = {k for k, f in zip(keys, true_all, strict=True) if np.isfinite(f) and f > pool.q99}
     measured = built[target].to_numpy(float)
     diversity, diversity_n = batch_diversity(batch, space)
     row = {
@@ -166,6 +175,7 @@ def _cycle_row(cycle: int, built: pd.DataFrame, batch: pd.DataFrame, pool: Any,
         "batch_valid_fraction": float(batch["valid"].mean()),
         "batch_top_fraction": float(np.mean(np.nan_to_num(true_batch, nan=-np.inf) > pool.q95)),
         "cumulative_top": len(top_keys),
+        "top1_found": len(top1_keys),  # distinct built designs above the pool's q99
         "batch_diversity": diversity,
         "diversity_n": diversity_n,  # designs it compared (a sample of a large batch)
         "top100_found": np.nan,
@@ -190,6 +200,25 @@ def _library_top100(builder: Builder, space: DesignSpace, pool_cfg: DictConfig) 
         return None
     top = library_top(builder, space, 100, Path(str(pool_cfg.cache_dir)))
     return set(design_keys(top, space.columns))
+
+
+def _library_max(builder: Builder, space: DesignSpace, pool_cfg: DictConfig) -> float:
+    """The exact best flux of an enumerated library (its top design, simulated once more)."""
+    shipped = None if space.fixed else shipped_library(builder.spec, space.levels)
+    if shipped is not None:  # a named model's whole library: its flux is already the true one
+        return float(shipped.lookup(shipped.top(1))[0])
+    best = library_top(builder, space, 1, Path(str(pool_cfg.cache_dir)))
+    return float(builder.true_flux(best)[0][0])
+
+
+def landscape_maximum(pool_flux: np.ndarray, built_flux: np.ndarray,
+                      library_max: float | None = None) -> float:
+    """What simple regret is measured from: the library's exact maximum when it is known, else
+    the best noise-free flux of the reference pool and of every design built."""
+    if library_max is not None:
+        return float(library_max)
+    both = np.concatenate([np.asarray(pool_flux, float), np.asarray(built_flux, float)])
+    return float(np.nanmax(both))
 
 
 def _tensorboard(output_dir: Path) -> Any:

@@ -19,6 +19,10 @@ def collect(sweeps: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
             summary = json.loads(path.read_text())
             frame = pd.read_csv(path.parent / "cycles.csv")
             frame["strategy"], frame["seed"] = summary["strategy"], summary["seed"]
+            # the proposed batches' mean diversity and failed share (cycle 0 is random for all)
+            proposed = frame[frame["cycle"] > 0]
+            summary["batch_diversity"] = float(proposed["batch_diversity"].mean())
+            summary["failed_share"] = float(1 - proposed["batch_valid_fraction"].mean())
             cycles.append(frame)
             summaries.append(summary)
     if not summaries:
@@ -34,8 +38,18 @@ def _mean_sd(values: pd.Series) -> str:
         f"{values.mean():.3g}"
 
 
+def landscape_max(summaries: pd.DataFrame) -> tuple[float, bool]:
+    """Simple regret's reference: the exact library maximum when known, else the best of the pool
+    and of every design any campaign of the sweep built (each campaign records its own)."""
+    if "landscape_max" not in summaries or summaries["landscape_max"].isna().all():
+        return float("nan"), False
+    exact = bool(summaries.get("landscape_max_exact", pd.Series([False])).fillna(False).any())
+    return float(summaries["landscape_max"].max()), exact
+
+
 def comparison_table(summaries: pd.DataFrame) -> pd.DataFrame:
     rows = []
+    best, _ = landscape_max(summaries)
     for strategy, group in summaries.groupby("strategy", sort=False):
         rows.append({
             "strategy": strategy,
@@ -44,7 +58,11 @@ def comparison_table(summaries: pd.DataFrame) -> pd.DataFrame:
             "best_true_flux": _mean_sd(group["best_true_flux"]),
             "strains_to_q99": _mean_sd(group["strains_to_q99"]),
             "reached_q99": f"{group['strains_to_q99'].notna().sum()}/{len(group)}",
+            "top1_found": _mean_sd(group.get("top1_found", pd.Series(dtype=float))),
+            "simple_regret": _mean_sd(best - group["best_true_flux"]),
             "top100_found": _mean_sd(group["top100_found"]),
+            "batch_diversity": _mean_sd(group["batch_diversity"]),
+            "failed_share": _mean_sd(group["failed_share"]),
         })
     return pd.DataFrame(rows)
 
@@ -55,6 +73,12 @@ def write_report(sweeps: Sequence[Path], out: Path) -> str:
     header = "| " + " | ".join(table.columns) + " |"
     lines = [header, "|" + "---|" * len(table.columns)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.to_numpy()]
+    best, exact = landscape_max(summaries)
+    reference = ("exact maximum (the library enumerated)" if exact else
+                 "best known flux (the best of the reference pool and of every design built "
+                 "in these campaigns)")
+    lines += ["", f"simple_regret: the landscape's {reference}, {best:.4g}, minus the best true "
+              "flux a campaign built; batch_diversity and failed_share: mean over cycles 1-4"]
     text = "\n".join(lines)
     out.mkdir(parents=True, exist_ok=True)
     (out / "dbtl_report.md").write_text(text + "\n")
@@ -68,21 +92,26 @@ def _figure(cycles: pd.DataFrame, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    colours = {"random": "black", "recommender": "tab:orange", "generative": "cyan"}
-    for strategy, group in cycles.groupby("strategy", sort=False):
-        stats = group.groupby("n_built")["cumulative_top"].agg(["mean", "std"]).fillna(0)
-        x = stats.index.to_numpy()
-        colour = colours.get(strategy)
-        ax.plot(x, stats["mean"], marker="o", label=strategy, color=colour)
-        ax.fill_between(x, stats["mean"] - stats["std"], stats["mean"] + stats["std"],
-                        alpha=0.2, color=colour)
-    ax.set_xlabel("strains built")
-    ax.set_ylabel("top designs found (flux > pool q95)")
+    panels = [("cumulative_top", "top designs found (flux > pool q95)")]
+    if "top1_found" in cycles:
+        panels.append(("top1_found", "top-1 % designs found (flux > pool q99)"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    colours = {"random": "black", "recommender": "tab:orange", "generative": "cyan",
+               "bo": "tab:purple", "vanlent": "tab:green"}
     n_seeds = cycles.groupby("strategy")["seed"].nunique().max()
-    ax.set_title(f"Cumulative top designs, mean ± sd over {n_seeds} seeds")
-    ax.set_ylim(bottom=0)
-    ax.legend()
+    for ax, (column, label) in zip(axes[0], panels, strict=True):
+        for strategy, group in cycles.groupby("strategy", sort=False):
+            stats = group.groupby("n_built")[column].agg(["mean", "std"]).fillna(0)
+            x = stats.index.to_numpy()
+            colour = colours.get(strategy)
+            ax.plot(x, stats["mean"], marker="o", label=strategy, color=colour)
+            ax.fill_between(x, stats["mean"] - stats["std"], stats["mean"] + stats["std"],
+                            alpha=0.2, color=colour)
+        ax.set_xlabel("strains built")
+        ax.set_ylabel(label)
+        ax.set_title(f"mean ± sd over {n_seeds} seeds")
+        ax.set_ylim(bottom=0)
+        ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

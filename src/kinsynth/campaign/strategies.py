@@ -24,6 +24,7 @@ from kinsynth.train.console import quiet_third_party
 
 log = logging.getLogger(__name__)
 REGRESSORS = ("gradient_boosting", "random_forest")
+RANKERS = ("surrogate", "acquisition")
 
 
 def make_regressor(kind: str, seed: int) -> Any:
@@ -116,8 +117,17 @@ class GenerativeStrategy:
                  model: dict[str, Any] | None = None, epochs: int = 150,
                  oversample: int = 40, target_quantile: float = 1.0, target_boost: float = 0.05,
                  rank_by_surrogate: bool = True, filter_valid: bool = True,
-                 regressor: str = "gradient_boosting", random_pool: int = 10000) -> None:
+                 regressor: str = "gradient_boosting", random_pool: int = 10000,
+                 ranker: str = "surrogate", diversity: float = 0.0,
+                 bo: dict[str, Any] | None = None) -> None:
         make_regressor(regressor, seed)
+        if ranker not in RANKERS:
+            raise KinsynthError(f"strategy.ranker={ranker!r}: expected one of {list(RANKERS)}")
+        if not (diversity == 0 or diversity >= 1):
+            raise KinsynthError(f"strategy.diversity={diversity}: expected 0 (off) or a factor "
+                                f">= 1 (k-means over the top diversity x n candidates)")
+        self.ranker, self.diversity = ranker, float(diversity)
+        self.bo_options = dict(bo or {})
         self.space, self.target, self.seed = space, target, seed
         self.model_options = dict(model or {})
         self.epochs, self.oversample = int(epochs), int(oversample)
@@ -180,6 +190,12 @@ class GenerativeStrategy:
         candidates = candidates.reset_index(drop=True)
         if not len(candidates):  # every candidate already built: a small library, no random pool
             return fill_with_random(candidates, built, n, self.space, rng)
+        if self.ranker == "acquisition":  # the hybrid: BO's GP and qLogNEI rank the candidates
+            from kinsynth.campaign.bo import BayesOptStrategy
+
+            bo = BayesOptStrategy(self.space, self.target, self.seed, **self.bo_options)
+            return fill_with_random(bo.choose(built, candidates, n, rng), built, n, self.space,
+                                    rng)
         score = np.zeros(len(candidates))
         if self.rank_by_surrogate:
             surrogate = make_regressor(self.regressor, self.seed)
@@ -192,11 +208,49 @@ class GenerativeStrategy:
             score = score * p_valid if self.rank_by_surrogate else p_valid
         order = np.argsort(-score) if self.rank_by_surrogate or self.filter_valid else \
             rng.permutation(len(candidates))
+        if self.diversity:
+            order = diverse_pick(_log_features(candidates, self.space), order, n,
+                                 self.diversity, self.space, self.seed)
         return fill_with_random(candidates.iloc[order[:n]], built, n, self.space, rng)
 
 
+def diverse_pick(logs: np.ndarray, order: np.ndarray, n: int, factor: float, space: DesignSpace,
+                 seed: int) -> np.ndarray:
+    """A batch that spreads out: k-means (n clusters) over the ``factor`` x n best-ranked
+    candidates, in standardised log space, and the best-ranked candidate of each cluster.
+
+    A generator asked for a flux above the best seen proposes near-copies of one design; a lab
+    wants several distinct top strains. ``factor`` trades rank for spread: 1 is the plain top n.
+    """
+    from sklearn.cluster import KMeans
+
+    top = order[: int(round(factor * n))]
+    if len(top) <= n:
+        return order
+    spread = np.log(space.highs) - np.log(space.lows)
+    scale = np.where(spread > 0, spread / np.sqrt(12), 1.0)
+    labels = KMeans(n_clusters=n, n_init=1, random_state=seed).fit_predict(logs[top] / scale)
+    first = {}
+    for rank, label in enumerate(labels):  # top is in rank order: the first seen is the best
+        first.setdefault(label, rank)
+    picked = top[sorted(first.values())]
+    return np.concatenate([picked, np.setdiff1d(order, picked, assume_unique=True)])
+
+
+def _bayes_opt(*args: Any, **kwargs: Any) -> Any:
+    from kinsynth.campaign.bo import BayesOptStrategy  # BoTorch loads only when asked for
+
+    return BayesOptStrategy(*args, **kwargs)
+
+
+def _van_lent(*args: Any, **kwargs: Any) -> Any:
+    from kinsynth.campaign.vanlent import VanLentStrategy
+
+    return VanLentStrategy(*args, **kwargs)
+
+
 STRATEGIES = {"random": RandomStrategy, "recommender": RecommenderStrategy,
-              "generative": GenerativeStrategy}
+              "generative": GenerativeStrategy, "bo": _bayes_opt, "vanlent": _van_lent}
 
 
 def make_strategy(name: str, space: DesignSpace, target: str, seed: int,

@@ -1,0 +1,33 @@
+"""scripts/dbtl_benchmark.py: the sweeps it runs (dry run: no campaign is simulated)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "dbtl_benchmark.py"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("dbtl_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_one_sweep_per_landscape_with_the_schedule_and_noise(tmp_path, capsys):
+    assert _script().main(["--dry-run", "--schedule", "art", "--noise", "0.1", "--seeds", "0",
+                           "1", "--out", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all("initial_designs=16 cycles=4 designs_per_cycle=16" in line
+                                   for line in lines)
+    assert "strategy=random,recommender,vanlent,bo,generative seed=0,1" in lines[0]
+    assert f"hydra.sweep.dir={tmp_path}/pathway_I-art-noise0.1" in lines[0]
+    assert "space.model_file=src/kinsynth/simulate/models/burden.ant" in lines[1]
+    assert "noise.kind=heteroscedastic noise.level=0.1" in lines[1]
+
+
+def test_an_existing_sweep_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "burden-vanlent").mkdir()
+    assert _script().main(["--landscapes", "burden", "--out", str(tmp_path)]) == 1
+    assert "exists; choose another --out" in capsys.readouterr().err
