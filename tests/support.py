@@ -87,3 +87,41 @@ def compose_dbtl(tmp_path: Path, *overrides: str):
     cfg["pool"]["cache_dir"] = str(tmp_path / "pool_cache")
     cfg.pop("hydra", None)
     return OmegaConf.create(cfg)
+
+
+def train_in_process(out: Path, *overrides: str) -> Path:
+    """Train as ``train.py hydra.run.dir=<out> <overrides>`` does, in this process.
+
+    Writes the run's ``.hydra/config.yaml`` and ``hydra.yaml`` (the working directory) as Hydra
+    would, so generate.py's ``check=true`` and resume read it: a run for tests of what follows
+    training, without a 5-second subprocess.
+    """
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    import kinsynth.cli.resolvers  # noqa: F401  (the configs' resolvers)
+    from kinsynth.train.run import run_training
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=[f"paths.output_dir={out}", "progress_bar=false",
+                                          *overrides])
+    (out / ".hydra").mkdir(parents=True, exist_ok=True)
+    (out / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
+    (out / ".hydra" / "hydra.yaml").write_text(
+        OmegaConf.to_yaml({"hydra": {"runtime": {"cwd": str(Path.cwd())}}}))
+    run_training(cfg, out)
+    return out
+
+
+def generate_in_process(*args: str):
+    """``generate.py <args>`` in this process: composes conf/generate.yaml, returns its result."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from kinsynth.generate.designs import generate_from_settings, register_resolvers
+
+    register_resolvers()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("generate", overrides=list(args))
+    settings = OmegaConf.to_container(cfg)
+    return generate_from_settings(settings, Path(str(settings.get("out") or "designs.csv")))

@@ -1,4 +1,8 @@
-"""The entry points as a user runs them: train.py (single and multirun) and generate.py."""
+"""The entry points as a user runs them: train.py (single and multirun) and generate.py.
+
+A few tests per command run it as a subprocess (exit codes, one-line errors, the run contract);
+what the library computes behind them is checked in-process.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import run_cli
+from support import generate_in_process, run_cli, train_in_process
 
 from kinsynth.sweeps.plan import job_folder
 
@@ -24,10 +28,10 @@ def trained_runs(tmp_path_factory: pytest.TempPathFactory, toy_csv: Path) -> dic
     """One conditional and one unconditional run, trained once for all generate.py tests."""
     root = tmp_path_factory.mktemp("runs")
     runs = {}
-    for model in ("cvae", "vae"):
-        out = root / model
-        run_cli("train.py", f"model={model}", f"data.path={toy_csv}", f"hydra.run.dir={out}", *FAST)
-        runs[model] = out
+    runs["cvae"] = root / "cvae"
+    run_cli("train.py", "model=cvae", f"data.path={toy_csv}", f"hydra.run.dir={runs['cvae']}",
+            *FAST)
+    runs["vae"] = train_in_process(root / "vae", "model=vae", f"data.path={toy_csv}", *FAST)
     return runs
 
 
@@ -48,12 +52,12 @@ def test_generate_for_a_number_a_range_or_the_training_targets(
     trained_runs: dict[str, Path], tmp_path: Path, target: str | None, check
 ) -> None:
     out = tmp_path / "designs.csv"
-    args = ["generate.py", f"run={trained_runs['cvae']}", "n=200", f"out={out}"]
+    args = [f"run={trained_runs['cvae']}", "n=200", f"out={out}"]
     if target is not None:
         args.append(f"target={target}")
-    result = run_cli(*args, cwd=tmp_path)
+    result = generate_in_process(*args)
     designs = pd.read_csv(out)
-    assert len(designs) == 200 and "wrote 200 designs" in result.stdout
+    assert len(designs) == 200 and result.rows == 200 and result.path == out
     assert list(designs.columns)[:5] == [f"vmax_forward_Enz_{c}" for c in "ABCDE"]
     assert check(designs["Product_I"])
     assert (designs.drop(columns="Product_I") > 0).all().all()
@@ -124,11 +128,32 @@ def test_resume_from_the_command_line_keeps_the_original_config(toy_csv: Path, t
 def test_bad_training_argument_is_one_line_and_writes_no_run(
     toy_csv: Path, tmp_path: Path, override: str, expected: str
 ) -> None:
+    from kinsynth.cli.guard import user_error
+
     run = tmp_path / "run"
-    result = run_cli("train.py", f"data.path={toy_csv}", f"hydra.run.dir={run}", *FAST, override,
-                     check=False)
+    with pytest.raises(Exception) as raised:
+        train_in_process(run, f"data.path={toy_csv}", *FAST, override)
+    line = user_error(raised.value)  # what train.py prints after "error: ", exiting 1
+    assert line is not None and expected in line and "\n" not in line, raised.value
+    assert not (run / "metrics.json").exists() and not (run / "checkpoints").exists()
+
+
+def test_a_bad_training_argument_exits_1_with_one_line(toy_csv: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    result = run_cli("train.py", f"data.path={toy_csv}", f"hydra.run.dir={run}", *FAST,
+                     "latent_dim=abc", check=False)
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: ") and expected in last, last
+    assert last == "error: latent_dim='abc': expected a positive integer", last
     assert not (run / "metrics.json").exists() and not (run / "checkpoints").exists()
+
+
+def test_a_path_hydra_cannot_parse_is_one_line_saying_how_to_quote_it(tmp_path: Path) -> None:
+    result = run_cli("generate.py", "run=outputs/x/14_latent_dim=3,model=cvae", "n=1",
+                     cwd=tmp_path, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: run=outputs/x/14_latent_dim=3,model=cvae: Hydra cannot parse a path holding "
+        "'=', ',', brackets or spaces unquoted; quote it for Hydra and the shell: "
+        "'run=\"outputs/x/14_latent_dim=3,model=cvae\"'"]

@@ -15,7 +15,8 @@ from support import FAST_CVAE, run_cli
 
 from kinsynth.errors import KinsynthError
 from kinsynth.evaluate.callback import EvaluationCallback
-from kinsynth.runs.lock import LOCK_NAME, RunDirectoryLock, RunDirectoryRefused
+from kinsynth.runs.contract import LOCK
+from kinsynth.runs.lock import RunDirectoryLock, RunDirectoryRefused
 from kinsynth.train.run import run_training
 
 FAST = FAST_CVAE
@@ -61,7 +62,7 @@ def test_the_lock_dies_with_a_killed_process(tmp_path: Path):
         RunDirectoryLock(tmp_path)
     holder.send_signal(signal.SIGKILL)
     holder.wait()
-    assert (tmp_path / LOCK_NAME).exists()  # the file stays, the lock does not
+    assert (tmp_path / LOCK).exists()  # the file stays, the lock does not
     RunDirectoryLock(tmp_path).release()
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,13 +112,8 @@ def is_finished(run: Path) -> bool:
 
 def read_marker(path: Path) -> dict[str, Any]:
     """A finished marker's content; a file that is not a JSON object is one line."""
-    try:
-        content = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise KinsynthError(f"'{path}': not valid JSON ({error})") from None
-    if not isinstance(content, dict):
-        raise KinsynthError(f"'{path}': expected a JSON object")
-    return content
+    return _parsed(path, lambda: json.loads(Path(path).read_text()), dict, "valid JSON",
+                   "a JSON object")
 
 
 def holds_a_run(run: Path) -> bool:
@@ -145,14 +141,19 @@ def run_folder(path: Path) -> Path | None:
     return next((folder for folder in candidates if (folder / CONFIG).is_file()), None)
 
 
-def _load_yaml(path: Path) -> DictConfig:
+def _parsed(path: Path, load: Callable[[], Any], kind: type, readable: str, shape: str) -> Any:
+    """``load()``'s result; an unreadable file or another shape is one line naming the file."""
     try:
-        loaded = OmegaConf.load(path)
-    except Exception as error:  # OSError, a YAML error: either way, one line
-        raise KinsynthError(f"'{path}': unreadable run config ({error})") from None
-    if not isinstance(loaded, DictConfig):
-        raise KinsynthError(f"'{path}': expected a YAML mapping")
+        loaded = load()
+    except Exception as error:  # OSError, a YAML or JSON error: either way, one line
+        raise KinsynthError(f"'{path}': not {readable} ({error})") from None
+    if not isinstance(loaded, kind):
+        raise KinsynthError(f"'{path}': expected {shape}")
     return loaded
+
+
+def _mapping(path: Path, load: Callable[[], Any]) -> DictConfig:
+    return _parsed(path, load, DictConfig, "a readable run config", "a YAML mapping")
 
 
 def hydra_settings(run: Path) -> DictConfig:
@@ -160,7 +161,7 @@ def hydra_settings(run: Path) -> DictConfig:
     path = Path(run) / HYDRA
     if not path.is_file():
         return OmegaConf.create({})
-    node = _load_yaml(path).get("hydra")
+    node = _mapping(path, lambda: OmegaConf.load(path)).get("hydra")
     return node if isinstance(node, DictConfig) else OmegaConf.create({})
 
 
@@ -186,12 +187,7 @@ def read_config(run: Path, resolve_paths: bool = True) -> DictConfig | None:
     text = path.read_text(errors="replace")
     for key, value in (("cwd", cwd), ("output_dir", run)):
         text = text.replace(f"${{hydra:runtime.{key}}}", str(value))
-    try:
-        config = OmegaConf.create(text)
-    except Exception as error:
-        raise KinsynthError(f"'{path}': unreadable run config ({error})") from None
-    if not isinstance(config, DictConfig):
-        raise KinsynthError(f"'{path}': expected a YAML mapping")
+    config = _mapping(path, lambda: OmegaConf.create(text))
     if resolve_paths:
         for key in PATH_KEYS:
             value = OmegaConf.select(config, key, default=None)
