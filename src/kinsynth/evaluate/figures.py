@@ -180,6 +180,14 @@ def pca_overlay_grid(
 
 
 def save(fig: Figure, path: str) -> None:
-    """Write a PNG and release the figure (figures pile up in long sweeps otherwise)."""
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    """Write a PNG and release the figure (figures pile up in long sweeps otherwise).
+
+    Atomically: a full disk leaves no half-written PNG under its name.
+    """
+    from kinsynth.data.writing import atomic_path
+
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+    finally:
+        plt.close(fig)

@@ -89,3 +89,28 @@ def transform_from_checkpoint(checkpoint: dict[str, Any]) -> ColumnTransform | N
     section = check_section(checkpoint, "checkpoint")
     state = section.get("transform")
     return None if state is None else ColumnTransform.from_state(state)
+
+
+def atomic_checkpoint_io() -> Any:
+    """Lightning's checkpoint writer, writing beside the checkpoint and renaming it into place.
+
+    Lightning's own writer stages the file in the system's temporary folder and moves it: across
+    filesystems a move is a copy, and a full disk leaves a truncated ``last.ckpt`` under its real
+    name. Here a checkpoint is complete under its name or absent (the earlier one kept).
+    """
+    from lightning_fabric.utilities.cloud_io import get_filesystem
+    from pytorch_lightning.plugins.io import TorchCheckpointIO
+
+    from kinsynth.data.writing import atomic_path
+
+    class AtomicCheckpointIO(TorchCheckpointIO):
+        def save_checkpoint(
+            self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
+        ) -> None:
+            if storage_options is not None:
+                raise TypeError("AtomicCheckpointIO takes no storage_options")
+            get_filesystem(path).makedirs(str(Path(path).parent), exist_ok=True)
+            with atomic_path(path) as tmp:
+                torch.save(checkpoint, tmp)
+
+    return AtomicCheckpointIO()
