@@ -84,10 +84,11 @@ def test_a_full_disk_leaves_no_partial_csv_and_keeps_the_earlier_file(tmp_path, 
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", second_chunk_full)
     chunk = pd.DataFrame({"a": np.arange(3.0)})
-    with pytest.raises(KinsynthError, match="no space left") as full:
-        with ChunkWriter(out, overwrite=True) as writer:
-            writer.write(chunk)
-            writer.write(chunk)
+    with pytest.raises(KinsynthError, match="no space left") as full, ChunkWriter(
+        out, overwrite=True
+    ) as writer:
+        writer.write(chunk)
+        writer.write(chunk)
     assert str(out) in str(full.value)
     assert out.read_text() == "a\n1\n" and not _leftovers(tmp_path)
 
