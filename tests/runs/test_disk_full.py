@@ -138,3 +138,41 @@ def test_the_sweep_table_reads_an_empty_metrics_json_as_unfinished(compose_train
     (tmp_path / "metrics.json").write_text("")
     job = read_job(tmp_path)
     assert not job.ok and "no metrics.json" in job.error
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path):
+    """A 256 KiB tmpfs (a real full disk), where this process may mount one; else skip."""
+    import shutil
+    import subprocess
+
+    mount = tmp_path / "full"
+    mount.mkdir()
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command: the injected-error tests above cover this")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or done.returncode})")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_real_full_tmpfs_keeps_the_earlier_checkpoint_and_csv(tiny_tmpfs):
+    from kinsynth.models.checkpoints import atomic_checkpoint_io
+
+    last = tiny_tmpfs / "checkpoints" / "last.ckpt"
+    io_ = atomic_checkpoint_io()
+    io_.save_checkpoint({"state_dict": {"w": torch.zeros(10)}}, last)
+    before = last.read_bytes()
+    with pytest.raises(KinsynthError, match="no space left") as full:
+        io_.save_checkpoint({"state_dict": {"w": torch.zeros(200_000)}}, last)  # 800 kB
+    assert str(last) in str(full.value)
+    assert last.read_bytes() == before and not _leftovers(tiny_tmpfs)
+
+    out = tiny_tmpfs / "designs.csv"
+    with pytest.raises(KinsynthError, match="no space left"), ChunkWriter(out) as writer:
+        writer.write(pd.DataFrame(np.random.default_rng(0).uniform(size=(20_000, 5))))
+    assert not out.exists() and not _leftovers(tiny_tmpfs)

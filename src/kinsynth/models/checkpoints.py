@@ -9,6 +9,8 @@ one line, so no path (``generate.py``, ``kinsynth.load``, ``resume=``) ever unpi
 
 from __future__ import annotations
 
+import io
+import os
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -110,7 +112,14 @@ def atomic_checkpoint_io() -> Any:
             if storage_options is not None:
                 raise TypeError("AtomicCheckpointIO takes no storage_options")
             get_filesystem(path).makedirs(str(Path(path).parent), exist_ok=True)
+            # serialised in memory first, as Lightning does: torch's own file writer reports a
+            # full disk as a RuntimeError ("iostream error"), a Python write as ENOSPC
             with atomic_path(path) as tmp:
-                torch.save(checkpoint, tmp)
+                buffer = io.BytesIO()
+                torch.save(checkpoint, buffer)
+                with open(tmp, "wb") as file:
+                    file.write(buffer.getbuffer())
+                    file.flush()
+                    os.fsync(file.fileno())
 
     return AtomicCheckpointIO()
