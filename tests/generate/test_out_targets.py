@@ -93,3 +93,8 @@ def test_an_unknown_data_key_in_a_run_config_is_one_line_naming_it(tmp_path):
     with pytest.raises(KinsynthError, match="unknown key.* under data: bogus") as refused:
         run_oracle(_copied_run(tmp_path, path=None, bogus=1))
     assert "\n" not in str(refused.value)
+
+
+def test_out_an_archive_suffix_is_refused_in_one_line(tmp_path):
+    with pytest.raises(KinsynthError, match="zip output is not supported"):
+        ChunkWriter(tmp_path / "designs.csv.zip")

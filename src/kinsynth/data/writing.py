@@ -25,6 +25,8 @@ from kinsynth.errors import KinsynthError
 #: About six significant digits: what a fold change or a flux is known to, and a third of the bytes
 #: of Python's shortest round-trip form.
 FLOAT_FORMAT = "%.6g"
+#: compressions whose streams may be concatenated chunk by chunk into one valid file (None: plain)
+STREAMED_COMPRESSIONS = (None, "gzip", "bz2", "xz", "zstd")
 
 
 def umask_mode() -> int:
@@ -110,8 +112,13 @@ class ChunkWriter:
         self.overwrite = overwrite
         self.parquet = self.path.suffix.lower() == ".parquet"
         # x.csv.gz is gzip (one member per chunk: still one valid gzip file), so that
-        # data.path=x.csv.gz reads it back; also .bz2, .xz, .zst, .zip as pandas infers them
+        # data.path=x.csv.gz reads it back; also .bz2, .xz, .zst as pandas infers them
         self.compression = None if self.parquet else infer_compression(str(self.path), "infer")
+        if self.compression not in STREAMED_COMPRESSIONS:  # an archive cannot be appended to
+            raise KinsynthError(
+                f"out={self.path}: {self.compression} output is not supported; write .csv, "
+                ".csv.gz, .csv.bz2, .csv.xz, .csv.zst or .parquet"
+            )
         self.rows = 0
         self._tmp: Path | None = None
         self._parquet_writer: Any = None
