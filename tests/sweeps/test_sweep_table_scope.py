@@ -38,3 +38,11 @@ def test_the_table_lists_only_the_jobs_this_sweep_ran(tmp_path, monkeypatch):
     assert rows[2].endswith(INTERRUPTED)
     # without a start time (scripts/report.py) every job folder is listed
     assert len(summary_table(tmp_path).splitlines()) == 4
+
+
+def test_an_added_callback_stays_out_of_the_job_folder_name():
+    from kinsynth.runs.names import job_dir_name
+
+    # a rerun without the added callback must find the same job folder (skip_finished, resume)
+    assert job_dir_name("+callbacks.extra._target_=x.Y,latent_dim=2", 0) == job_dir_name(
+        "latent_dim=2", 0) == "0_latent_dim-2"
