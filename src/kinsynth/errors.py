@@ -16,3 +16,14 @@ class KinsynthError(Exception):
 
     def __init__(self, message: str) -> None:
         super().__init__(" ".join(str(message).split()))
+
+
+class RunInterrupted(KinsynthError):
+    """A run stopped by a signal (SIGTERM: a scheduler's time limit): not finished, resumable.
+
+    Entry points exit 143 (128 + SIGTERM, what a scheduler expects of a job it stopped) with this
+    one line, which says how to continue; a sweep stops after writing the job's ``error.txt`` and
+    its table.
+    """
+
+    exit_code = 143

@@ -190,7 +190,7 @@ def test_evaluate_samples_and_baselines_keys_and_values() -> None:
     expected = {"synth_finite", "memorisation_ratio", "tstr_r2", "trtr_r2"}
     expected |= {*FIDELITY_KEYS, "c2st_auc"} | {f"{k}_joint" for k in (*FIDELITY_KEYS, "c2st_auc")}
     expected |= {"n_fidelity", "n_c2st", "n_mmd", "n_memorisation", "n_memorisation_reference",
-                 "n_utility"}
+                 "n_utility", "n_matrix_columns", "n_matrix_columns_joint"}
     assert set(m) == expected
     assert (m["n_fidelity"], m["n_c2st"], m["n_mmd"]) == (999, 600, 300 + 999)
     assert (m["n_memorisation"], m["n_memorisation_reference"]) == (1299, 1000)

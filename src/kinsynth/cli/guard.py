@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
 import sys
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kinsynth.errors import KinsynthError
+from kinsynth.errors import KinsynthError, RunInterrupted
 from kinsynth.runs.contract import ERROR
 
 log = logging.getLogger("kinsynth")
@@ -49,6 +50,8 @@ def user_error(error: BaseException) -> str | None:
         seen.add(id(current))
         if isinstance(current, KinsynthError):
             return str(current)
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            return no_space_line(current)
         current = current.__cause__ or current.__context__
     try:
         from hydra.errors import InstantiationException
@@ -63,6 +66,13 @@ def user_error(error: BaseException) -> str | None:
         if lines and lines[0].startswith("Error locating target"):
             return " ".join(f"{key or 'config'}: {lines[0]}".split())
     return None
+
+
+def no_space_line(error: OSError, path: object = None) -> str:
+    """A full disk in one line naming the file (the writer's, else the error's own)."""
+    where = path if path is not None else (error.filename or "an output file")
+    return (f"'{where}': no space left on device; nothing was left under its final name; "
+            "free some space and rerun")
 
 
 #: overrides that take a path: Hydra's grammar rejects one holding ``=``, ``,`` or brackets
@@ -98,6 +108,14 @@ def exit_on_unparsable_paths(argv: list[str]) -> None:
         raise SystemExit(2)
 
 
+def _write_error(job_dir: Path, text: str) -> None:
+    """The job's error.txt; on a full disk the log line has to do."""
+    try:
+        (job_dir / ERROR).write_text(text + "\n")
+    except OSError as error:
+        log.error("could not write %s: %s", job_dir / ERROR, error.strerror)
+
+
 def guarded(task: F) -> F:
     """Wrap a Hydra task function.
 
@@ -120,18 +138,27 @@ def guarded(task: F) -> F:
             return task(*args, **kwargs)
         except Exception as error:
             message = user_error(error)
+            interrupted = isinstance(error, RunInterrupted)
             if job_dir is not None:
                 from kinsynth.runs.lock import RunDirectoryRefused
 
                 # a directory refused as another run's own gets nothing written into it
                 if not isinstance(error, RunDirectoryRefused):
-                    (job_dir / ERROR).write_text((message or traceback.format_exc()) + "\n")
+                    _write_error(job_dir, message or traceback.format_exc())
                 first = (message or str(error) or type(error).__name__).splitlines()[0]
+                if interrupted:  # the scheduler stops the whole sweep, not one job
+                    from hydra.core.hydra_config import HydraConfig
+
+                    from kinsynth.sweeps.summary import log_sweep_table
+
+                    log.error("sweep stopped: %s", first)
+                    log_sweep_table(Path(HydraConfig.get().sweep.dir), stopped=True)
+                    raise SystemExit(RunInterrupted.exit_code) from None
                 log.error("job failed, the sweep goes on: %s", first)
                 return None
             if message is not None:
                 print(f"error: {message}", file=sys.stderr)
-                raise SystemExit(1) from None
+                raise SystemExit(RunInterrupted.exit_code if interrupted else 1) from None
             raise
 
     return wrapper  # type: ignore[return-value]

@@ -85,6 +85,8 @@ class EvaluationCallback(pl.Callback):
         self.caps = RowCaps.from_mapping(max_rows)
         self._fit_started = 0.0
         self._fit_seconds = 0.0
+        # training time before this process took over: restored from a resumed checkpoint
+        self._fit_seconds_before: float | None = None
         self._figure_objects: dict[str, Any] = {}
         self.results: dict[str, float] = {}  # this fit's figures, for run_training to return
         # the composed settings the HParams tab compares runs by (set by kinsynth.train.run)
@@ -96,6 +98,14 @@ class EvaluationCallback(pl.Callback):
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._fit_seconds = time.perf_counter() - self._fit_started
+
+    def state_dict(self) -> dict[str, float]:
+        """The fit's time up to this checkpoint, so a resumed run records the whole fit's time."""
+        return {"fit_seconds": (self._fit_seconds_before or 0.0)
+                + time.perf_counter() - self._fit_started}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._fit_seconds_before = float(state_dict.get("fit_seconds", 0.0))
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         epoch = trainer.current_epoch + 1
@@ -119,7 +129,11 @@ class EvaluationCallback(pl.Callback):
         started = time.perf_counter()
         results = self.evaluate(trainer.datamodule, pl_module)
         results["evaluation_seconds"] = time.perf_counter() - started
-        results["fit_seconds"] = self._fit_seconds
+        # the whole fit (up to the resumed checkpoint, then this part); a resumed run also
+        # records the part it trained itself
+        results["fit_seconds"] = (self._fit_seconds_before or 0.0) + self._fit_seconds
+        if self._fit_seconds_before is not None:
+            results["fit_seconds_resumed"] = self._fit_seconds
         results["epochs"] = trainer.current_epoch
         self.results = results
         self.output_dir.mkdir(parents=True, exist_ok=True)

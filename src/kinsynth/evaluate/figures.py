@@ -82,6 +82,11 @@ def explained_variance(
     return fig
 
 
+#: most columns the histogram figure draws (the first ones): a panel per column of a 5,000-column
+#: table would be a 260,000-pixel-high image
+HISTOGRAM_COLUMNS = 60
+
+
 def column_histograms(
     real: pd.DataFrame, synth: pd.DataFrame, columns: Sequence[str], real_name: str = "real"
 ) -> Figure:
@@ -91,6 +96,8 @@ def column_histograms(
     overlap, which is exactly where a reader needs to see both. ``real_name`` says which real
     rows (e.g. "training split") and goes into the title with both row counts.
     """
+    shown_all = len(columns) <= HISTOGRAM_COLUMNS
+    columns = list(columns)[:HISTOGRAM_COLUMNS]
     n = len(columns)
     ncols = min(5, n)
     nrows = math.ceil(n / ncols)
@@ -112,7 +119,8 @@ def column_histograms(
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=6)
-    fig.suptitle(f"{real_name} (black, n={len(real)}) vs synthetic (cyan, n={len(synth)})",
+    which = "" if shown_all else f", first {n} columns"
+    fig.suptitle(f"{real_name} (black, n={len(real)}) vs synthetic (cyan, n={len(synth)}){which}",
                  fontsize=9)
     fig.tight_layout()
     return fig
@@ -180,6 +188,14 @@ def pca_overlay_grid(
 
 
 def save(fig: Figure, path: str) -> None:
-    """Write a PNG and release the figure (figures pile up in long sweeps otherwise)."""
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    """Write a PNG and release the figure (figures pile up in long sweeps otherwise).
+
+    Atomically: a full disk leaves no half-written PNG under its name.
+    """
+    from kinsynth.data.writing import atomic_path
+
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+    finally:
+        plt.close(fig)

@@ -34,15 +34,47 @@ def _run_config(run: Path) -> Any:
     return config
 
 
+def _trusted_data_settings(run: Path, cfg: Any) -> dict[str, Any]:
+    """The run's ``data:`` settings, checked: a run directory may come from someone else.
+
+    Its data path is read only if it is a regular file (``/dev/zero`` would be read until memory
+    runs out, a FIFO would block); a key the data module does not take is one line naming it.
+    """
+    import inspect
+
+    from kinsynth.data import KineticDataModule
+    from kinsynth.data.writing import not_a_regular_file
+
+    where = f"run={run}: {CONFIG}"
+    data = OmegaConf.to_container(cfg.data, resolve=True) if "data" in cfg else None
+    if not isinstance(data, dict):
+        raise KinsynthError(f"{where}: has no data: mapping")
+    data.pop("_target_", None)
+    accepted = set(inspect.signature(KineticDataModule.__init__).parameters) - {"self", "frame"}
+    unknown = sorted(set(data) - accepted)
+    if unknown:
+        raise KinsynthError(
+            f"{where}: unknown key(s) under data: {', '.join(unknown)}; expected some of "
+            f"{', '.join(sorted(accepted))}"
+        )
+    path = data.get("path")
+    if path is not None:
+        kind = not_a_regular_file(Path(str(path)).expanduser())
+        if kind is not None:
+            raise KinsynthError(
+                f"{where}: data.path={path} is {kind}, not a regular file; check=true reads "
+                "a run's training data only from a regular file"
+            )
+    return data
+
+
 def run_oracle(run: str | Path) -> tuple[Any, bool]:
     """``(predict, is_simulator)`` for the data the run was trained on."""
     from kinsynth.data import KineticDataModule
     from kinsynth.evaluate.oracles import make_oracle
 
     cfg = _run_config(Path(run))
-    data = OmegaConf.to_container(cfg.data, resolve=True)
-    assert isinstance(data, dict)
-    data.pop("_target_", None)
+    data = _trusted_data_settings(Path(run), cfg)
     data["device"] = "cpu"
     datamodule = KineticDataModule(**data)
     datamodule.setup()

@@ -9,6 +9,8 @@ one line, so no path (``generate.py``, ``kinsynth.load``, ``resume=``) ever unpi
 
 from __future__ import annotations
 
+import io
+import os
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -89,3 +91,35 @@ def transform_from_checkpoint(checkpoint: dict[str, Any]) -> ColumnTransform | N
     section = check_section(checkpoint, "checkpoint")
     state = section.get("transform")
     return None if state is None else ColumnTransform.from_state(state)
+
+
+def atomic_checkpoint_io() -> Any:
+    """Lightning's checkpoint writer, writing beside the checkpoint and renaming it into place.
+
+    Lightning's own writer stages the file in the system's temporary folder and moves it: across
+    filesystems a move is a copy, and a full disk leaves a truncated ``last.ckpt`` under its real
+    name. Here a checkpoint is complete under its name or absent (the earlier one kept).
+    """
+    from lightning_fabric.utilities.cloud_io import get_filesystem
+    from pytorch_lightning.plugins.io import TorchCheckpointIO
+
+    from kinsynth.data.writing import atomic_path
+
+    class AtomicCheckpointIO(TorchCheckpointIO):
+        def save_checkpoint(
+            self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
+        ) -> None:
+            if storage_options is not None:
+                raise TypeError("AtomicCheckpointIO takes no storage_options")
+            get_filesystem(path).makedirs(str(Path(path).parent), exist_ok=True)
+            # serialised in memory first, as Lightning does: torch's own file writer reports a
+            # full disk as a RuntimeError ("iostream error"), a Python write as ENOSPC
+            with atomic_path(path) as tmp:
+                buffer = io.BytesIO()
+                torch.save(checkpoint, buffer)
+                with open(tmp, "wb") as file:
+                    file.write(buffer.getbuffer())
+                    file.flush()
+                    os.fsync(file.fileno())
+
+    return AtomicCheckpointIO()

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -77,30 +76,26 @@ HEADLINE_METRICS = ("c2st_auc_joint", "cond_spearman", "hit_rate", "std_ratio_mi
 
 def write_marker(path: Path, content: dict[str, Any]) -> None:
     """Write a finished marker as JSON atomically: the whole file appears, or none at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    from kinsynth.data.writing import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "w") as file:
+        json.dump(content, file, indent=2, sort_keys=True)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _is_marker(path: Path) -> bool:
+    """A readable JSON object: an empty or truncated file (a full disk, a copy) is no marker."""
     try:
-        with os.fdopen(handle, "w") as file:
-            json.dump(content, file, indent=2, sort_keys=True)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        return path.is_file() and isinstance(json.loads(path.read_text()), dict)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
 
 
 def finished_marker(run: Path) -> Path | None:
     """The run's finished marker (metrics.json or campaign.json), None while it is unfinished."""
     for name in MARKERS:
-        if (Path(run) / name).is_file():
+        if _is_marker(Path(run) / name):
             return Path(run) / name
     return None
 

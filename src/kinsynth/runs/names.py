@@ -70,7 +70,7 @@ def job_dir_name(override_dirname: str, num: int | str) -> str:
     """
     # the same rule as the TensorBoard version: how a job is evaluated or logged is not its name
     items = [item for item in _split_overrides(str(override_dirname))
-             if not item.startswith(NOT_IN_FOLDER_NAMES)]
+             if not item.lstrip("+~").startswith(NOT_IN_FOLDER_NAMES)]
     if len(",".join(items)) > _MAX_NAME:
         items = [_short_item(item) for item in items]
     name = safe_name("_".join(_grammar_free(item) for item in items))
@@ -108,7 +108,7 @@ def key_overrides() -> list[str]:
         return []
     shown = []
     for override in hydra.overrides.task:
-        if override.startswith(NOT_IN_NAMES) or override.startswith("model="):
+        if override.lstrip("+~").startswith(NOT_IN_NAMES) or override.startswith("model="):
             continue
         key, _, value = override.partition("=")
         if key == "data.path":

@@ -23,6 +23,7 @@ from kinsynth.runs.contract import (
     METRICS,
     error_line,
     hydra_settings,
+    is_finished,
     original_cwd,
     read_config,
     read_marker,
@@ -87,7 +88,7 @@ def read_job(path: Path) -> Job:
         cwd=original_cwd(path) if runtime.get("cwd") else None,
     )
     message = error_line(path)
-    if not (path / METRICS).is_file():
+    if not is_finished(path):  # an empty or truncated metrics.json too
         job.error = message or f"no {METRICS} (job killed or still running)"
     else:
         # metrics.json and error.txt: the run was evaluated and failed afterwards (e.g. returning

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,36 @@ def _overrides(path: Path) -> list[str]:
     return [path.name] if listed is None else listed
 
 
-def summary_table(sweep: Path) -> str:
-    """The table as text: one row per job folder below ``sweep``."""
+#: when this process's multirun started (set by :class:`SweepSummary`): the table lists only the
+#: jobs this sweep ran, not an earlier sweep's into the same ``hydra.sweep.dir``
+_sweep_started: float | None = None
+#: the status of a job stopped by SIGTERM (kinsynth.train.run); a skip_finished rerun resumes it
+INTERRUPTED = "INTERRUPTED (rerun with skip_finished=true to resume it)"
+
+
+def this_sweeps_jobs(sweep: Path, since: float | None) -> list[Path]:
+    """Job folders below ``sweep`` that Hydra wrote into at or after ``since`` (all if None).
+
+    Hydra writes each job's ``.hydra/`` when it starts it (a rerun over a run adds
+    ``.hydra/rerun-<time>``), so the folder's modification time says which sweep last ran it.
+    """
     paths = find_job_dirs(sweep)
+    if since is None:
+        return paths
+    return [path for path in paths if (path / ".hydra").stat().st_mtime >= since - 0.01]
+
+
+def _status(error: str | None) -> str:
+    if error is None:
+        return "ok"
+    return INTERRUPTED if "stopped by SIGTERM" in error else f"FAILED: {error}"
+
+
+def summary_table(sweep: Path, since: float | None = None) -> str:
+    """The table as text: one row per job folder below ``sweep`` (that ran since ``since``)."""
+    paths = this_sweeps_jobs(sweep, since)
+    if not paths:
+        return "no jobs ran"
     if any((path / CAMPAIGN).is_file() for path in paths):
         return _campaign_table(paths)
     overrides = {path: _overrides(path) for path in paths}
@@ -52,7 +80,7 @@ def summary_table(sweep: Path) -> str:
             continue
         figures = [job.metrics.get(k, math.nan) for k in SHOWN]
         shown = ["-" if not math.isfinite(v) else f"{v:.3g}" for v in figures]
-        status = "ok" if job.ok else f"FAILED: {job.error}"
+        status = _status(job.error)
         rows.append((number, varying, *shown, status))
     return _aligned(rows)
 
@@ -75,7 +103,7 @@ def _campaign_table(paths: list[Path]) -> str:
             rows.append((number, varying, *shown, "ok"))
         else:
             reason = error_line(path) or f"no {CAMPAIGN} (job killed or still running)"
-            rows.append((number, varying, *["-"] * len(CAMPAIGN_SHOWN), f"FAILED: {reason}"))
+            rows.append((number, varying, *["-"] * len(CAMPAIGN_SHOWN), _status(reason)))
     return _aligned(rows)
 
 
@@ -86,16 +114,29 @@ def _aligned(rows: list[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
+def log_sweep_table(sweep: Path, stopped: bool = False) -> None:
+    """Log this sweep's table; a stopped sweep also names the planned jobs it never ran."""
+    if not sweep.is_dir():
+        return
+    try:
+        table = summary_table(sweep, since=_sweep_started)
+    except KinsynthError as error:
+        log.warning("no sweep summary: %s", error)
+        return
+    if stopped:
+        from kinsynth.sweeps.plan import unfinished_jobs
+
+        never = [line for line in unfinished_jobs(sweep) if line.endswith("never started")]
+        table = "\n".join([table, *never])
+    log.info("sweep %s\n%s", sweep, table)
+
+
 class SweepSummary(Callback):
     """Logs :func:`summary_table` when the multirun ends (failed jobs included)."""
 
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        global _sweep_started
+        _sweep_started = time.time()
+
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        sweep = Path(str(config.hydra.sweep.dir))
-        if not sweep.is_dir():
-            return
-        try:
-            table = summary_table(sweep)
-        except KinsynthError as error:
-            log.warning("no sweep summary: %s", error)
-            return
-        log.info("sweep %s\n%s", sweep, table)
+        log_sweep_table(Path(str(config.hydra.sweep.dir)))

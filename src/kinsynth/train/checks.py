@@ -14,6 +14,7 @@ from kinsynth.models.limits import positive_int
 from kinsynth.runs.contract import (
     BUDGET,
     IDENTITY,
+    LAST_CHECKPOINT,
     METRICS,
     PLACEMENT,
     is_finished,
@@ -83,3 +84,18 @@ def finished_job_metrics(cfg: DictConfig, output_dir: Path) -> dict[str, float] 
         return None
     log.info("skip_finished=true: %s already holds this finished job; skipped", output_dir)
     return read_marker(output_dir / METRICS)
+
+
+def interrupted_job_to_resume(cfg: DictConfig, output_dir: Path) -> bool:
+    """With ``skip_finished=true``, a job whose directory holds this job, interrupted, resumes.
+
+    "This job": the interrupted run's recorded identity matches (its budget may differ, as on any
+    resume). Anything else is left to :func:`kinsynth.runs.lock.check_fresh_start`'s refusal.
+    """
+    if not cfg.get("skip_finished") or cfg.get("resume") or is_finished(output_dir):
+        return False
+    if not (output_dir / LAST_CHECKPOINT).is_file():
+        return False
+    original = read_config(output_dir)
+    return original is not None and not compare(original, cfg, output_dir, IDENTITY,
+                                                skip=PLACEMENT)

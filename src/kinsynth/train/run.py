@@ -17,20 +17,23 @@ import hydra
 import pandas as pd
 import pytorch_lightning as pl
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 from threadpoolctl import threadpool_limits
 
 from kinsynth.cli.guard import in_multirun
-from kinsynth.errors import KinsynthError
+from kinsynth.errors import KinsynthError, RunInterrupted
 from kinsynth.evaluate.trust import objective_warning, trust_warnings
 from kinsynth.models import GenerativeModule, LatentVariableModel
-from kinsynth.runs.contract import HEADLINE_METRICS, LAST_CHECKPOINT
+from kinsynth.models.checkpoints import atomic_checkpoint_io
+from kinsynth.runs.contract import ERROR, HEADLINE_METRICS, LAST_CHECKPOINT
 from kinsynth.runs.lock import RunDirectoryLock, check_fresh_start
 from kinsynth.runs.names import run_hparams, run_label
 from kinsynth.train.checks import (
     check_training_settings,
     evaluation_results,
     finished_job_metrics,
+    interrupted_job_to_resume,
     launched_rank,
     resume_settings,
 )
@@ -124,8 +127,25 @@ def run_training(
         if finished is not None:
             return finished
         if not cfg.get("resume"):
-            check_fresh_start(output_dir, bool(cfg.get("overwrite", False)))
+            if interrupted_job_to_resume(cfg, output_dir):
+                cfg = _resuming(cfg, output_dir)
+            else:
+                check_fresh_start(output_dir, bool(cfg.get("overwrite", False)))
         return _train(cfg, output_dir, frame)
+
+
+def _resuming(cfg: DictConfig, output_dir: Path) -> DictConfig:
+    """``cfg`` as ``resume=<output_dir>``: a ``skip_finished`` rerun continues an interrupted job.
+
+    The interrupted attempt's ``error.txt`` goes: the job is running again.
+    """
+    log.info("skip_finished=true: %s holds this job, interrupted; resuming it from %s",
+             output_dir, LAST_CHECKPOINT)
+    (output_dir / ERROR).unlink(missing_ok=True)
+    resumed = cfg.copy()
+    with open_dict(resumed):
+        resumed.resume = str(output_dir)
+    return resumed
 
 
 def _train(cfg: DictConfig, output_dir: Path, frame: pd.DataFrame | None) -> dict[str, float]:
@@ -150,6 +170,7 @@ def _train(cfg: DictConfig, output_dir: Path, frame: pd.DataFrame | None) -> dic
             callback.run_settings = run_hparams(cfg)
     trainer: pl.Trainer = hydra.utils.instantiate(
         cfg.trainer,
+        plugins=[atomic_checkpoint_io()],  # a checkpoint is complete under its name, or absent
         callbacks=callbacks,
         logger=_loggers(cfg) or False,
         enable_progress_bar=show_progress,
@@ -166,7 +187,10 @@ def _train(cfg: DictConfig, output_dir: Path, frame: pd.DataFrame | None) -> dic
     )
     model.attach_data(datamodule.transform, train_targets)
 
-    trainer.fit(model, datamodule=datamodule, ckpt_path=checkpoint, weights_only=True)
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=checkpoint, weights_only=True)
+    except SIGTERMException:  # a SystemExit with code None: the run would "succeed" with exit 0
+        raise RunInterrupted(_interrupted_line(output_dir, trainer.current_epoch)) from None
     if not trainer.is_global_zero:
         return {}  # rank 0 evaluates and writes the run directory
     # this run's own figures, from memory: never a metrics.json another process may have written
@@ -176,6 +200,16 @@ def _train(cfg: DictConfig, output_dir: Path, frame: pd.DataFrame | None) -> dic
     for warning in trust_warnings(metrics):
         log.warning("%s", warning)
     return metrics
+
+
+def _interrupted_line(output_dir: Path, epoch: int) -> str:
+    """What a stopped run says: where it stopped and how to continue it."""
+    if (output_dir / LAST_CHECKPOINT).is_file():
+        how = (f"continue it from its last checkpoint with resume={output_dir} "
+               "(a sweep: rerun it with skip_finished=true)")
+    else:
+        how = "no checkpoint was written yet: rerun it"
+    return f"{output_dir}: stopped by SIGTERM during epoch {epoch}, not finished; {how}"
 
 
 def summary_line(metrics: dict[str, float]) -> str:

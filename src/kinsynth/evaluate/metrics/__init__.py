@@ -132,7 +132,7 @@ import numpy as np
 import pandas as pd
 
 from kinsynth.evaluate.metrics.baselines import naive_independent_sample
-from kinsynth.evaluate.metrics.caps import RowCaps, _cap, timed
+from kinsynth.evaluate.metrics.caps import RowCaps, _cap, matrix_columns, timed
 from kinsynth.evaluate.metrics.detection import c2st_auc
 from kinsynth.evaluate.metrics.fidelity import fidelity
 from kinsynth.evaluate.metrics.memorisation import memorisation_ratio
@@ -149,11 +149,13 @@ def _space_figures(
     caps: RowCaps,
 ) -> dict[str, float]:
     """Fidelity + C2ST in one (already standardised) column space, keys suffixed."""
+    columns = matrix_columns(test.shape[1], caps.matrix_columns, seed, keep_last=bool(suffix))
     with timed(f"fidelity{suffix}", len(synth)):
         figures = fidelity(
             test, synth, bounds=(train.min(axis=0), train.max(axis=0)), seed=seed,
-            mmd_rows=caps.mmd,
+            mmd_rows=caps.mmd, matrix_columns=columns,
         )
+    figures["n_matrix_columns"] = len(columns)
     rng = np.random.default_rng(seed)
     real_c2st, synth_c2st = _cap(test, caps.c2st, rng), _cap(synth, caps.c2st, rng)
     with timed(f"c2st_auc{suffix}", len(real_c2st) + len(synth_c2st)):

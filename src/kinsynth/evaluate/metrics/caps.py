@@ -38,6 +38,12 @@ class RowCaps:
     """Rows each TSTR/TRTR regressor is fitted on."""
     oracle_fit: int | None = 50000
     """Training rows the surrogate oracle is fitted on (the simulator needs none)."""
+    matrix_columns: int | None = 500
+    """Columns the k x k figures use (``corr_diff``, ``gauss_kl``): a seeded subset beyond it.
+
+    Their matrices grow with the square of the columns (50,000 columns: 20 GB each); 500
+    columns are 2 MB, and every table of the thesis's size (15 to 50 columns) is unchanged.
+    """
 
     @classmethod
     def from_mapping(cls, values: dict[str, int | None] | None) -> RowCaps:
@@ -58,6 +64,17 @@ class RowCaps:
                     "or null (no cap)"
                 )
         return cls(**{k: None if v is None else int(v) for k, v in values.items()})
+
+
+def matrix_columns(k: int, cap: int | None, seed: int, keep_last: bool = False) -> np.ndarray:
+    """Indices of the columns a k x k figure uses: all of them within ``cap``, else a seeded
+    sorted subset of ``cap`` (``keep_last`` keeps the last, the target of a joint space)."""
+    if cap is None or k <= cap:
+        return np.arange(k)
+    rng = np.random.default_rng(seed)
+    pool = k - 1 if keep_last else k
+    chosen = rng.choice(pool, size=cap - 1 if keep_last else cap, replace=False)
+    return np.sort(np.concatenate([chosen, [k - 1]]) if keep_last else chosen)
 
 
 def _cap(x: np.ndarray, cap: int | None, rng: np.random.Generator) -> np.ndarray:

@@ -115,24 +115,27 @@ def fidelity(
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
     seed: int = 0,
     mmd_rows: int | None = MMD_MAX_ROWS,
+    matrix_columns: np.ndarray | None = None,
 ) -> dict[str, float]:
     """All fidelity figures of the module docstring, keyed as in :data:`FIDELITY_KEYS`.
 
     ``real`` and ``synth`` must be standardised already, with the same columns in the same order.
     ``bounds = (lower, upper)`` is the per-column range for ``out_of_range`` (in the same
-    standardised space); ``None`` uses the range of ``real`` itself.
+    standardised space); ``None`` uses the range of ``real`` itself. ``matrix_columns`` are the
+    column indices ``corr_diff`` and ``gauss_kl`` use (their k x k matrices; None: all).
     """
     r, s = _as_2d(real), _as_2d(synth)
     if r.shape[1] != s.shape[1]:
         raise ValueError(f"column mismatch: real has {r.shape[1]}, synthetic {s.shape[1]}")
     lower, upper = bounds if bounds is not None else (r.min(axis=0), r.max(axis=0))
     ratios = std_ratios(r, s)
+    columns = slice(None) if matrix_columns is None else matrix_columns
     return {
         "wasserstein": wasserstein(r, s),
         "ks": ks(r, s),
-        "corr_diff": corr_diff(r, s),
+        "corr_diff": corr_diff(r[:, columns], s[:, columns]),
         "mmd": mmd(r, s, seed=seed, max_rows=mmd_rows or max(len(r), len(s))),
-        "gauss_kl": gauss_kl(r, s),
+        "gauss_kl": gauss_kl(r[:, columns], s[:, columns]),
         "out_of_range": out_of_range(s, np.asarray(lower), np.asarray(upper)),
         "std_ratio_min": float(np.nanmin(ratios)),
         "std_ratio_max": float(np.nanmax(ratios)),
