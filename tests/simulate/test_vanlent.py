@@ -151,13 +151,15 @@ def test_a_campaign_on_pathway_A(tmp_path):
     with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
         cfg = compose("dbtl", overrides=["space=vanlent_pathway_A", "strategy=random",
                                          "initial_designs=6", "cycles=1", "designs_per_cycle=4",
-                                         "pool.n=40"])
+                                         "pool.n=100"])  # the pool's minimum
     cfg = OmegaConf.to_container(cfg, resolve=False)
     cfg["pool"]["cache_dir"] = str(tmp_path / "pool_cache")
     cfg.pop("hydra", None)
     table = run_campaign(OmegaConf.create(cfg), tmp_path / "run")
     built = pd.read_csv(tmp_path / "run" / "built.csv")
     assert table["n_built"].iloc[-1] == 10
+    # the shipped library gives the exact top 100; 10 random designs hardly ever hold one of them
+    assert table["top100_found"].iloc[-1] in (0, 1)
     assert list(built.columns[:8]) == [f"vmax_forward_Enzyme_{c}" for c in "ABCDEFG"] + \
         ["Enzyme_G"]
     levels = {0.25, 0.5, 1.0, 1.5, 2.0, 4.0}
