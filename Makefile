@@ -14,6 +14,9 @@ TORCH_INDEX ?= $(if $(GPU),,$(CPU_INDEX))
 FAST_FAIL := --timeout 5 --retries 0
 ARGS ?=
 PYTEST_ARGS ?=
+# one pytest worker per core (pytest-xdist); work stealing keeps both busy when one test is long.
+# PYTEST_WORKERS=0 runs in one process (a debugger, or -x on the first failure in file order)
+PYTEST_WORKERS ?= auto
 
 .PHONY: train test lint benchmark clean-venv
 
@@ -41,7 +44,7 @@ train: $(VENV)/.installed
 	$(PY) train.py $(ARGS)
 
 test: $(VENV)/.installed
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

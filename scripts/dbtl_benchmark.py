@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = "src/kinsynth/simulate/models"
 # the landscape's dbtl.py overrides (paths relative to the repository root)
 LANDSCAPES = {
     "pathway_I": [],
-    "burden": [f"space.model_file={MODELS}/burden.ant", f"space.ranges={MODELS}/burden_ranges.yaml",
-               "space.flux=Enz_5"],
+    # van Lent et al.'s pathway A: 7 enzymes x 6 promoter levels, its whole library enumerated
+    "vanlent_pathway_A": ["space=vanlent_pathway_A"],
+    "burden": ["space=burden"],
 }
 # van Lent et al.'s (50 initial + 4 x 50) and a low budget like ART's (16 initial + 4 x 16)
 SCHEDULES = {

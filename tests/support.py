@@ -5,6 +5,10 @@ A module of its own (not conftest.py) so test files can import it by a name no o
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
+import logging
 import os
 import subprocess
 import sys
@@ -56,24 +60,97 @@ def make_toy_table(n: int = 600, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def run_cli(*args: str, cwd: Path = REPO_ROOT, check: bool = True) -> subprocess.CompletedProcess:
-    """Run an entry point the way a user does, in a subprocess."""
+#: the entry points ``run_cli`` runs in this process: the module whose ``main`` the script calls
+IN_PROCESS = {
+    "train.py": "kinsynth.cli.train",
+    "generate.py": "kinsynth.cli.generate",
+    "dbtl.py": "kinsynth.cli.dbtl",
+    "scripts/simulate.py": "kinsynth.cli.simulate",
+}
+#: what a user's shell gives the entry points in these tests
+CLI_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "CI": "true", "HYDRA_FULL_ERROR": "0"}
+
+
+def run_cli(*args: str, cwd: Path = REPO_ROOT, check: bool = True,
+            subprocess_: bool = False) -> subprocess.CompletedProcess:
+    """Run an entry point the way a user does: its ``main`` with this argv, exit code and output.
+
+    In this process by default: a subprocess spends 6-7 s of CPU importing torch and Lightning
+    before it does anything, which made the suite 20 minutes long. ``subprocess_=True`` keeps a
+    real process, for what only one shows: signals, a child's exit status, a fresh interpreter.
+    """
     script = args[0]
-    if script.endswith(".py") and not Path(script).is_absolute():
-        args = (str(REPO_ROOT / script), *args[1:])
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "CI": "true", "HYDRA_FULL_ERROR": "0"}
-    result = subprocess.run(
-        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
-    )
+    if subprocess_ or script not in IN_PROCESS:
+        result = _run_subprocess(args, cwd)
+    else:
+        result = _run_in_process(args, cwd)
     if check and result.returncode != 0:
         raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stderr[-3000:]}")
     return result
+
+
+def _run_subprocess(args: tuple[str, ...], cwd: Path) -> subprocess.CompletedProcess:
+    script = args[0]
+    if script.endswith(".py") and not Path(script).is_absolute():
+        args = (str(REPO_ROOT / script), *args[1:])
+    env = {**os.environ, **CLI_ENVIRONMENT}
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+def _run_in_process(args: tuple[str, ...], cwd: Path) -> subprocess.CompletedProcess:
+    """``main()`` of the script's module with ``sys.argv``, the cwd and the environment set.
+
+    Hydra configures its log handlers on ``ext://sys.stdout`` when the job starts, so swapping
+    ``sys.stdout``/``sys.stderr`` for buffers captures the log as a subprocess's pipes would.
+    """
+    main = importlib.import_module(IN_PROCESS[args[0]]).main
+    out, err = io.StringIO(), io.StringIO()
+    saved = {key: os.environ.get(key) for key in CLI_ENVIRONMENT}
+    argv, here = sys.argv, Path.cwd()
+    os.environ.update(CLI_ENVIRONMENT)
+    sys.argv = [args[0], *args[1:]]
+    code: object = 0
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main()
+            except SystemExit as done:
+                code = done.code
+    finally:
+        sys.argv = argv
+        os.chdir(here)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        _drop_job_log_handlers(out, err)
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        err.write(f"{code}\n")
+        code = 1
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 def needs_reference() -> pytest.MarkDecorator:
     return pytest.mark.skipif(
         not REFERENCE_CSV.is_file(), reason=f"reference data set {REFERENCE_CSV} is absent"
     )
+
+
+def _drop_job_log_handlers(*buffers: io.StringIO) -> None:
+    """Close the handlers Hydra's job logging left: the run's log file, and the captured streams."""
+    for name in (None, "kinsynth"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            captured = getattr(handler, "stream", None) in buffers
+            if captured or isinstance(handler, logging.FileHandler):
+                logger.removeHandler(handler)
+                handler.close()
 
 
 def compose_dbtl(tmp_path: Path, *overrides: str):

@@ -19,12 +19,12 @@ def test_one_sweep_per_landscape_with_the_schedule_and_noise(tmp_path, capsys):
     assert _script().main(["--dry-run", "--schedule", "art", "--noise", "0.1", "--seeds", "0",
                            "1", "--out", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 2 and all("initial_designs=16 cycles=4 designs_per_cycle=16" in line
+    assert len(lines) == 3 and all("initial_designs=16 cycles=4 designs_per_cycle=16" in line
                                    for line in lines)
     assert "strategy=random,recommender,vanlent,bo,generative seed=0,1" in lines[0]
     assert f"hydra.sweep.dir={tmp_path}/pathway_I-art-noise0.1" in lines[0]
-    assert "space.model_file=src/kinsynth/simulate/models/burden.ant" in lines[1]
-    assert "noise.kind=heteroscedastic noise.level=0.1" in lines[1]
+    assert "space=vanlent_pathway_A" in lines[1] and "space=burden" in lines[2]
+    assert all("noise.kind=heteroscedastic noise.level=0.1" in line for line in lines)
 
 
 def test_an_existing_sweep_folder_is_refused(tmp_path, capsys):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import REPO_ROOT
+from support import CLI_ENVIRONMENT, REPO_ROOT, run_cli
 
 # small, but with enough epochs that the kill lands between periodic checkpoints and the end
 RUN = (
@@ -33,7 +33,7 @@ def _command(*overrides: str) -> list[str]:
 
 
 def _environment() -> dict[str, str]:
-    return {**os.environ, "OMP_NUM_THREADS": "1", "CI": "true", "HYDRA_FULL_ERROR": "0"}
+    return {**os.environ, **CLI_ENVIRONMENT}
 
 
 def _outputs(run: Path) -> tuple[dict[str, float], pd.DataFrame]:
@@ -45,9 +45,8 @@ def _outputs(run: Path) -> tuple[dict[str, float], pd.DataFrame]:
 def test_sigkill_mid_run_then_resume_equals_the_uninterrupted_run(toy_csv: Path, tmp_path: Path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     data = f"data.path={toy_csv}"
-    subprocess.run(_command(data, f"hydra.run.dir={whole}"), check=True, env=_environment(),
-                   capture_output=True, timeout=600)
-
+    # only the killed run needs a process of its own; the other two run in this one
+    run_cli("train.py", *RUN, data, f"hydra.run.dir={whole}")
     process = subprocess.Popen(_command(data, f"hydra.run.dir={killed}"), env=_environment(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoint = killed / "checkpoints" / "last.ckpt"
@@ -60,9 +59,7 @@ def test_sigkill_mid_run_then_resume_equals_the_uninterrupted_run(toy_csv: Path,
     assert process.returncode == -signal.SIGKILL
     assert checkpoint.is_file() and not (killed / "metrics.json").exists(), "killed too late"
 
-    result = subprocess.run(_command(data, f"resume={killed}"), env=_environment(),
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-2000:]
+    run_cli("train.py", *RUN, data, f"resume={killed}")
     (whole_metrics, whole_synth), (resumed_metrics, resumed_synth) = (
         _outputs(whole), _outputs(killed)
     )

@@ -24,9 +24,10 @@ TINY = (
 )
 
 
-def _train(*overrides: str, data: Path, multirun: bool = False):
+def _train(*overrides: str, data: Path, multirun: bool = False, subprocess_: bool = False):
     flags = ["-m"] if multirun else []
-    return run_cli("train.py", *flags, f"data.path={data}", *TINY, *overrides)
+    return run_cli("train.py", *flags, f"data.path={data}", *TINY, *overrides,
+                   subprocess_=subprocess_)
 
 
 def _job_dirs(sweep: Path) -> list[Path]:
@@ -133,6 +134,7 @@ def test_ddp_with_two_cpu_processes_trains_and_writes_the_run_contract(
         "latent_dim=2",
         f"hydra.run.dir={run}",
         data=toy_csv,
+        subprocess_=True,  # Lightning starts rank 1 by re-running the script's command line
     )
     assert "Starting with 2 processes" in result.stdout + result.stderr
     metrics = json.loads((run / "metrics.json").read_text())

@@ -34,7 +34,9 @@ def test_a_default_run_is_quiet_and_shows_progress(toy_csv, tmp_path, model):
     result = run_cli("train.py", f"model={model}", f"data.path={toy_csv}",
                      f"hydra.run.dir={tmp_path / 'run'}", "trainer.max_epochs=20",
                      "latent_dim=3", "callbacks.evaluation.figures=false",
-                     "callbacks.evaluation.baselines=false")
+                     "callbacks.evaluation.baselines=false",
+                     # a console of its own: pytest records warnings that a user would see
+                     subprocess_=True)
     console = result.stdout + result.stderr
     for noise in NOISE:
         assert noise not in console, noise

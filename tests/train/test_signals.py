@@ -82,7 +82,7 @@ def _env_with_this_folder(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_sigterm_exits_143_with_one_line(monkeypatch, tmp_path, toy_csv):
     _env_with_this_folder(monkeypatch)
     result = run_cli("train.py", f"data.path={toy_csv}", f"hydra.run.dir={tmp_path}", *RUN, *STOP,
-                     check=False)
+                     check=False, subprocess_=True)  # the signal and exit status of a process
     assert result.returncode == 143, result.stderr[-2000:]
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "stopped by SIGTERM" in errors[0]
@@ -97,7 +97,7 @@ def test_a_stopped_sweep_exits_143_names_the_job_and_a_rerun_finishes_it(
     settings = [s for s in RUN if not s.startswith("latent_dim=")]
     sweep = ("-m", "latent_dim=2,3", f"data.path={toy_csv}", f"hydra.sweep.dir={tmp_path}",
              *settings)
-    stopped = run_cli("train.py", *sweep, *STOP, check=False)
+    stopped = run_cli("train.py", *sweep, *STOP, check=False, subprocess_=True)
     assert stopped.returncode == 143, stopped.stderr[-2000:]
     log = stopped.stdout + stopped.stderr
     assert "INTERRUPTED" in log and "job 1 (latent_dim=3): never started" in log
