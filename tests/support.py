@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import io
 import logging
 import os
@@ -60,12 +61,15 @@ def make_toy_table(n: int = 600, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-#: the entry points ``run_cli`` runs in this process: the module whose ``main`` the script calls
+#: the entry points ``run_cli`` runs in this process: the module whose ``main`` the script calls,
+#: or the script itself where it holds its ``main`` (its return value is the exit status)
 IN_PROCESS = {
     "train.py": "kinsynth.cli.train",
     "generate.py": "kinsynth.cli.generate",
     "dbtl.py": "kinsynth.cli.dbtl",
     "scripts/simulate.py": "kinsynth.cli.simulate",
+    "scripts/report.py": REPO_ROOT / "scripts" / "report.py",
+    "scripts/dbtl_report.py": REPO_ROOT / "scripts" / "dbtl_report.py",
 }
 #: what a user's shell gives the entry points in these tests
 CLI_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "CI": "true", "HYDRA_FULL_ERROR": "0"}
@@ -105,7 +109,7 @@ def _run_in_process(args: tuple[str, ...], cwd: Path) -> subprocess.CompletedPro
     Hydra configures its log handlers on ``ext://sys.stdout`` when the job starts, so swapping
     ``sys.stdout``/``sys.stderr`` for buffers captures the log as a subprocess's pipes would.
     """
-    main = importlib.import_module(IN_PROCESS[args[0]]).main
+    main = _entry_point(IN_PROCESS[args[0]])
     out, err = io.StringIO(), io.StringIO()
     saved = {key: os.environ.get(key) for key in CLI_ENVIRONMENT}
     argv, here = sys.argv, Path.cwd()
@@ -116,7 +120,7 @@ def _run_in_process(args: tuple[str, ...], cwd: Path) -> subprocess.CompletedPro
         os.chdir(cwd)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
-                main()
+                code = main()
             except SystemExit as done:
                 code = done.code
     finally:
@@ -140,6 +144,15 @@ def needs_reference() -> pytest.MarkDecorator:
     return pytest.mark.skipif(
         not REFERENCE_CSV.is_file(), reason=f"reference data set {REFERENCE_CSV} is absent"
     )
+
+
+def _entry_point(where: str | Path):
+    if isinstance(where, str):
+        return importlib.import_module(where).main
+    spec = importlib.util.spec_from_file_location(f"script_{where.stem}", where)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
 
 
 def _drop_job_log_handlers(*buffers: io.StringIO) -> None:

@@ -1,0 +1,43 @@
+"""Each command as a user's shell runs it: a process of its own, one line on stderr, exit status 1.
+
+The rest of the suite calls the same ``main`` in this process (``tests/support.py``: ``run_cli``),
+a few milliseconds against 6-7 s of imports per process. These keep what only a real process
+shows: the interpreter's exit status, no traceback printed by Hydra's or Python's own handlers,
+and nothing left behind by the failed command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support import run_cli
+
+CASES = [
+    # (command, arguments, words the error line names); OUT and MISSING stand for files in tmp
+    ("train.py", ["data.path=MISSING", "hydra.run.dir=OUT"], ["MISSING"]),
+    ("generate.py", ["n=3", "out=OUT"], ["run=", "missing"]),
+    ("dbtl.py", ["designs_per_cycle=0", "hydra.run.dir=OUT"], ["designs_per_cycle=0"]),
+    ("scripts/simulate.py", ["n=abc", "out=OUT", "workers=1"], ["n="]),
+    ("scripts/report.py", ["MISSING"], ["MISSING"]),
+]
+
+
+@pytest.mark.slow  # a fresh interpreter each: 6-7 s of torch and Lightning imports
+@pytest.mark.parametrize(("command", "arguments", "words"), CASES,
+                         ids=[case[0] for case in CASES])
+def test_bad_input_exits_1_with_one_error_line_and_no_output(
+    tmp_path: Path, command: str, arguments: list[str], words: list[str]
+) -> None:
+    out, missing = tmp_path / "out", tmp_path / "missing.csv"
+    arguments = [a.replace("OUT", str(out)).replace("MISSING", str(missing)) for a in arguments]
+    words = [w.replace("MISSING", str(missing)) for w in words]
+    result = run_cli(command, *arguments, cwd=tmp_path, check=False, subprocess_=True)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    for word in words:
+        assert word in errors[0], errors[0]
+    # no finished marker, no designs: a failed command leaves nothing a later one could trust
+    assert not out.exists() or not any(out.rglob("*.json")), sorted(out.rglob("*"))
