@@ -1,8 +1,9 @@
-"""Performance benchmark: ``python scripts/benchmark.py [--quick] [--sweep] [--scale]``.
+"""Performance benchmark: ``python scripts/benchmark.py [--quick] [--sweep] [--scale] [--cycles]``.
 
 Prints one table of side-by-side figures (our training vs a bare PyTorch loop, PPCA, sampling,
 simulator, memory) measured in one process; --sweep also times the thesis sweep end to end;
---scale times reading, training, evaluation and generation as the rows grow (only those rows).
+--scale times reading, training, evaluation and generation as the rows grow (only those rows);
+--cycles times one DBTL cycle of each strategy on each landscape (only those rows).
 The code is in scripts/bench/; docs/performance.md explains every row.
 """
 
@@ -35,6 +36,8 @@ def main() -> int:
                         help="only the scale rows: 5k/50k/300k-row runs, generate.py 100k/3M rows")
     parser.add_argument("--caps", action="store_true",
                         help="only how far the evaluation caps move the reference's figures")
+    parser.add_argument("--cycles", action="store_true",
+                        help="only the DBTL strategies' seconds per cycle (50 of 200 built)")
     parser.add_argument("--scale-sizes", type=int, nargs="+", default=[5_000, 50_000, 300_000],
                         help="table sizes of --scale")
     parser.add_argument("--scale-generate", type=int, nargs=2, default=[100_000, 3_000_000],
@@ -55,6 +58,14 @@ def main() -> int:
             "data/pathway_I_5000.csv")
         with tempfile.TemporaryDirectory(prefix="kinsynth-caps-") as tmp:
             print(caps.run(data, Path(tmp), say))
+        return 0
+    if args.cycles:
+        from bench import cycles
+
+        report = benchmark.Report(context=benchmark.machine_context())
+        cycles.run(report, say)
+        print(f"# context: {report.context}")
+        print(report.table())
         return 0
     if args.scale:
         from bench import scale

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "dbtl_benchmark.py"
 
 
@@ -31,3 +33,26 @@ def test_an_existing_sweep_folder_is_refused(tmp_path, capsys):
     (tmp_path / "burden-vanlent").mkdir()
     assert _script().main(["--landscapes", "burden", "--out", str(tmp_path)]) == 1
     assert "exists; choose another --out" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # four learners fitted, van Lent's BayesSearchCV among them: about 6 s
+def test_the_cycle_timing_times_every_learner_alone():
+    """``scripts/benchmark.py --cycles`` (scripts/bench/cycles.py), on a small built table."""
+    import sys
+
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        from bench import cycles
+        from bench.training import Report
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    report = Report()
+    cycles.run(report, lambda line: None, landscapes=("burden",), n_built=24, n=4)
+    names = [row.name for row in report.rows]
+    assert names == [f"burden: {s} cycle, 4 of 24 built" for s in cycles.STRATEGIES] + [
+        "burden: bo / recommender cycle"]
+    assert all(row.value > 0 for row in report.rows)
+    bo = report.rows[cycles.STRATEGIES.index("bo")]
+    assert bo.target == "< 60" and bo.passed == (bo.value < 60) and "6 columns" in bo.note
+    ratio = report.rows[-1].value
+    assert ratio == pytest.approx(bo.value / report.rows[0].value)
