@@ -208,7 +208,7 @@ def test_the_diversity_knob_spreads_the_batch():
 
 
 @pytest.mark.parametrize("variant", [["strategy.ranker=acquisition", "strategy.bo.prescreen=3",
-                                      "strategy.bo.mc_samples=16"], ["strategy.diversity=3"]])
+                                      "strategy.bo.mc_samples=16"], ["strategy.diversity=0"]])
 def test_a_short_hybrid_or_diverse_generative_campaign(tmp_path, spec, variant):
     cfg = compose(tmp_path, "strategy=generative", *SHORT, "strategy.epochs=10",
                   "strategy.oversample=5", "strategy.random_pool=200", *variant)

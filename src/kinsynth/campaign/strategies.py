@@ -118,7 +118,7 @@ class GenerativeStrategy:
                  oversample: int = 40, target_quantile: float = 1.0, target_boost: float = 0.05,
                  rank_by_surrogate: bool = True, filter_valid: bool = True,
                  regressor: str = "gradient_boosting", random_pool: int = 10000,
-                 ranker: str = "surrogate", diversity: float = 0.0,
+                 ranker: str = "surrogate", diversity: float = 10.0,
                  bo: dict[str, Any] | None = None) -> None:
         make_regressor(regressor, seed)
         if ranker not in RANKERS:
