@@ -264,3 +264,18 @@ def test_step_propose_on_a_table_of_only_the_varied_columns(tmp_path, spec):
     assert len(plate) == 8 and list(plate.columns) == spec.columns
     assert (plate.drop(columns=varied) == 1.0).all().all()  # the parent strain's fold change
     assert not set(design_keys(plate[varied], varied)) & set(design_keys(lab, varied))
+
+
+def test_threads_sets_torchs_threads_and_a_bad_value_is_one_line(tmp_path):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        run_campaign(compose(tmp_path, "strategy=random", *SMALL[:3], "pool.n=300", "cycles=0",
+                             "threads=2"), tmp_path / "run")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(KinsynthError, match=r"threads=0: expected a positive whole number"):
+        run_campaign(compose(tmp_path, "strategy=random", *SMALL[:3], "threads=0"),
+                     tmp_path / "bad")
