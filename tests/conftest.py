@@ -37,3 +37,10 @@ def compose_train(tmp_path: Path, toy_csv: Path) -> Callable[..., object]:
             )
 
     return _compose
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The ``slow`` tests first: with one worker per core, a long end-to-end test that starts last
+    keeps one core busy after the other has run out of work (fresh clones: the last sixth of the
+    suite took 2.5 of its 5 minutes). The sort is stable, so file order holds within each part."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
