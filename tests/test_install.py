@@ -53,7 +53,7 @@ def test_a_gpu_machine_gets_the_default_index(tmp_path, make_path):
     assert "torch==2.13.0" in plan
 
 
-@pytest.mark.slow  # builds a wheel and a venv: about a minute
+@pytest.mark.slow(seconds=11)  # builds a wheel and a venv, then trains in it
 def test_a_built_wheel_installs_and_trains_from_an_empty_directory(tmp_path: Path) -> None:
     """The wheel carries the configs and the console scripts; outputs/ lands in the cwd."""
     import sys

@@ -122,7 +122,7 @@ def _lab_table(path: Path, spec, with_target: bool = True) -> Path:
     return path
 
 
-@pytest.mark.slow  # several CLI subprocesses: CI runs it, -m 'not slow' skips it
+@pytest.mark.slow  # several CLI runs end to end: CI runs it, -m 'not slow' skips it
 def test_step_propose_on_a_labs_table(tmp_path, spec):
     built = _lab_table(tmp_path / "built.csv", spec)
     out = tmp_path / "next_plate.csv"
@@ -172,7 +172,7 @@ def test_the_comparison_report(tmp_path):
     assert summary["pool_q95"] < summary["pool_q99"]
 
 
-@pytest.mark.slow  # several CLI subprocesses: CI runs it, -m 'not slow' skips it
+@pytest.mark.slow  # several CLI runs end to end: CI runs it, -m 'not slow' skips it
 def test_a_campaign_sweep_ends_with_its_table(tmp_path):
     sweep = tmp_path / "sweep"
     result = run_cli("dbtl.py", "-m", "strategy=random,recommender", *SMALL[:4],

@@ -35,7 +35,7 @@ def test_an_existing_sweep_folder_is_refused(tmp_path, capsys):
     assert "exists; choose another --out" in capsys.readouterr().err
 
 
-@pytest.mark.slow  # four learners fitted, van Lent's BayesSearchCV among them: about 6 s
+@pytest.mark.slow(seconds=9)  # four learners fitted, van Lent's BayesSearchCV among them
 def test_the_cycle_timing_times_every_learner_alone():
     """``scripts/benchmark.py --cycles`` (scripts/bench/cycles.py), on a small built table."""
     import sys

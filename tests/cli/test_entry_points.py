@@ -104,7 +104,7 @@ def test_multirun_goes_on_when_one_job_fails(toy_csv: Path, tmp_path: Path) -> N
     assert not (job_folder(sweep, 1) / "metrics.json").exists()
 
 
-@pytest.mark.slow  # several CLI subprocesses: CI runs it, -m 'not slow' skips it
+@pytest.mark.slow  # several CLI runs end to end: CI runs it, -m 'not slow' skips it
 def test_resume_from_the_command_line_keeps_the_original_config(toy_csv: Path, tmp_path: Path):
     run = tmp_path / "run"
     run_cli("train.py", "model=cvae", f"data.path={toy_csv}", f"hydra.run.dir={run}", *FAST)

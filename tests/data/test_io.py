@@ -246,3 +246,36 @@ def test_all_features_constant(write_text, assert_one_line) -> None:
 
 def test_error_message_is_folded_to_one_line() -> None:
     assert str(KinsynthError("first\nsecond  line")) == "first second line"
+
+
+# ------------------------------------------------------------------ the header-only check
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [(None, "nope.csv"), ("", "empty.csv"), ("a;b;c\n1;2;3\n", "semi.csv"),
+     ("a,b,a\n1,2,3\n", "twice.csv"), (None, "nope.parquet")],
+)
+def test_check_file_refuses_what_read_table_refuses_with_the_same_line(
+    tmp_path: Path, text: str | None, name: str
+) -> None:
+    """``check_file`` (train.py's check before torch loads) says what ``read_table`` says."""
+    from kinsynth.data.io import check_file
+
+    path = tmp_path / name
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(KinsynthError) as early:
+        check_file(path)
+    with pytest.raises(KinsynthError) as late:
+        read_table(path)
+    assert str(early.value) == str(late.value)
+
+
+def test_check_file_passes_a_table_whose_rows_are_bad(write_text) -> None:
+    """Only the first line is read: a bad value further down is for the run's reader."""
+    from kinsynth.data.io import check_file
+
+    path = write_text("k0,Product_I\n1,abc\n")
+    check_file(path)
+    with pytest.raises(KinsynthError):
+        read_table(path)

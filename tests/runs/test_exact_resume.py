@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 from support import CLI_ENVIRONMENT, REPO_ROOT, run_cli
 
-# small, but with enough epochs that the kill lands between periodic checkpoints and the end
+# small: the kill lands after the second periodic checkpoint (epoch 4), long before the end
 RUN = (
     "model=cvae",
-    "trainer.max_epochs=150",
+    "trainer.max_epochs=40",
     "data.batch_size=16",
-    "callbacks.model_checkpoint.every_n_epochs=3",
-    "trainer.check_val_every_n_epoch=3",
+    "callbacks.model_checkpoint.every_n_epochs=2",
+    "trainer.check_val_every_n_epoch=2",
     "callbacks.evaluation.baselines=false",
     "callbacks.evaluation.figures=false",
     "callbacks.evaluation.n_conditional=50",
@@ -41,7 +41,21 @@ def _outputs(run: Path) -> tuple[dict[str, float], pd.DataFrame]:
     return metrics, pd.read_csv(run / "synthetic.csv")
 
 
-@pytest.mark.slow
+def _wait_for_new_file(path: Path, process: subprocess.Popen, replacing: int | None) -> int:
+    """Poll until ``path`` exists with another inode than ``replacing``; return its inode."""
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            inode = path.stat().st_ino
+        except FileNotFoundError:
+            inode = None
+        if inode is not None and inode != replacing:
+            return inode
+        time.sleep(0.02)
+    raise AssertionError(f"{path}: no new checkpoint; the run exited with {process.returncode}")
+
+
+@pytest.mark.slow(seconds=15)
 def test_sigkill_mid_run_then_resume_equals_the_uninterrupted_run(toy_csv: Path, tmp_path: Path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     data = f"data.path={toy_csv}"
@@ -50,10 +64,10 @@ def test_sigkill_mid_run_then_resume_equals_the_uninterrupted_run(toy_csv: Path,
     process = subprocess.Popen(_command(data, f"hydra.run.dir={killed}"), env=_environment(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoint = killed / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 300
-    while not checkpoint.is_file() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)  # a few more epochs: the kill lands between two periodic checkpoints
+    first = _wait_for_new_file(checkpoint, process, replacing=None)
+    # the second periodic checkpoint replaces the first (a rename: a new inode), so the run has
+    # left epoch 2 behind; the kill lands at once, in the epochs after it, not at a boundary
+    _wait_for_new_file(checkpoint, process, replacing=first)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
@@ -63,7 +77,7 @@ def test_sigkill_mid_run_then_resume_equals_the_uninterrupted_run(toy_csv: Path,
     (whole_metrics, whole_synth), (resumed_metrics, resumed_synth) = (
         _outputs(whole), _outputs(killed)
     )
-    assert resumed_metrics["epochs"] == whole_metrics["epochs"] == 150
+    assert resumed_metrics["epochs"] == whole_metrics["epochs"] == 40
     for key in ("recon_mse", "kl", "c2st_auc"):
         assert resumed_metrics[key] == whole_metrics[key], key
     pd.testing.assert_frame_equal(resumed_synth, whole_synth, check_exact=True)

@@ -66,7 +66,7 @@ def test_the_lock_dies_with_a_killed_process(tmp_path: Path):
     RunDirectoryLock(tmp_path).release()
 
 
-@pytest.mark.slow  # several CLI subprocesses: CI runs it, -m 'not slow' skips it
+@pytest.mark.slow  # several CLI runs end to end: CI runs it, -m 'not slow' skips it
 def test_new_run_over_a_finished_run_is_refused_unless_overwrite(toy_csv: Path, copy: Path):
     config = (copy / ".hydra" / "config.yaml").read_text()
     metrics = (copy / "metrics.json").read_text()
@@ -142,7 +142,7 @@ def test_skip_finished_returns_the_finished_jobs_metrics_without_training(
     assert (copy / "checkpoints" / "last.ckpt").stat().st_mtime_ns == stamp
 
 
-@pytest.mark.slow  # several CLI subprocesses: CI runs it, -m 'not slow' skips it
+@pytest.mark.slow  # several CLI runs end to end: CI runs it, -m 'not slow' skips it
 def test_a_failed_attempt_leaves_the_directory_to_the_next_run(toy_csv: Path, tmp_path: Path):
     run = tmp_path / "run"
     failed = run_cli("train.py", f"data.path={tmp_path / 'missing.csv'}", f"hydra.run.dir={run}",

@@ -40,7 +40,7 @@ def _overrides(job: Path) -> list[str]:
     return yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text())
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=12)
 def test_joblib_multirun_runs_jobs_in_parallel_and_a_failed_job_does_not_stop_the_sweep(
     toy_csv: Path, tmp_path: Path
 ) -> None:
@@ -102,7 +102,7 @@ def test_optuna_study_survives_a_failed_trial_and_writes_its_results(
     assert isinstance(config["model"]["hidden"], list)  # the string choice became a list
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=16)
 def test_submitit_local_launcher_runs_two_jobs(toy_csv: Path, tmp_path: Path) -> None:
     sweep = tmp_path / "submitit"
     _train(
@@ -121,7 +121,7 @@ def test_submitit_local_launcher_runs_two_jobs(toy_csv: Path, tmp_path: Path) ->
     assert (sweep / ".submitit").is_dir()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=17)
 def test_ddp_with_two_cpu_processes_trains_and_writes_the_run_contract(
     toy_csv: Path, tmp_path: Path
 ) -> None:
@@ -207,7 +207,7 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=9)
 def test_killing_a_parallel_sweep_ends_its_workers(toy_csv: Path, tmp_path: Path) -> None:
     import os
     import signal

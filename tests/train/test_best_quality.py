@@ -21,7 +21,7 @@ from support import CONF_DIR, REFERENCE_CSV, needs_reference
 
 from kinsynth.train.run import run_training
 
-pytestmark = [pytest.mark.slow, pytest.mark.reference, needs_reference()]
+pytestmark = [pytest.mark.slow(seconds=35), pytest.mark.reference, needs_reference()]
 
 
 def test_best_experiment_quality_on_the_reference_data(tmp_path: Path) -> None:

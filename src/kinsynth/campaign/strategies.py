@@ -20,7 +20,6 @@ from sklearn.ensemble import (
 
 from kinsynth.campaign.space import DesignSpace, drop_built
 from kinsynth.errors import KinsynthError
-from kinsynth.train.console import quiet_third_party
 
 log = logging.getLogger(__name__)
 REGRESSORS = ("gradient_boosting", "random_forest")
@@ -142,6 +141,7 @@ class GenerativeStrategy:
 
         from kinsynth.data import KineticDataModule
         from kinsynth.models import LatentVariableModel
+        from kinsynth.train.console import quiet_third_party
 
         with warnings.catch_warnings():
             # columns the campaign holds fixed (a library level, space.vary) are constant in the

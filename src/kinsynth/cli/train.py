@@ -15,6 +15,9 @@ from kinsynth.cli.guard import exit_on_unparsable_paths, guarded, in_multirun
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 @guarded
 def app(cfg: DictConfig) -> float | None:
+    from kinsynth.data.io import check_file
+
+    check_file(cfg.data.get("path"))  # a wrong data.path in a second, before torch loads
     from kinsynth.train.run import objective, run_training
 
     metrics = run_training(cfg, HydraConfig.get().runtime.output_dir)

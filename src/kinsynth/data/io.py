@@ -148,11 +148,28 @@ def read_raw(path: str | Path, dtype: type = np.float64) -> pd.DataFrame:
     where = describe(file)
     if file.suffix.lower() == ".parquet":
         return _read_parquet(file, where)
+    return _read_frame(file, _checked_header(file, where), where, dtype)
+
+
+def check_file(path: str | Path | None) -> None:
+    """:func:`read_raw`'s checks that need only the first line: found, readable, commas, unique
+    names. ``train.py`` runs them before it loads torch and Lightning, so a mistyped
+    ``data.path`` is reported in a second, not after eight; the run reads the table later."""
+    file = _resolve_path(path)
+    where = describe(file)
+    if file.suffix.lower() == ".parquet":
+        _check_parquet_found(file, where)
+    else:
+        _checked_header(file, where)
+
+
+def _checked_header(file: Path, where: str) -> list[str]:
+    """The header's column names, after the checks a header alone allows."""
     header_line = _read_header_line(file, where)
     _check_delimiter(header_line, where)
     names = _parse_header(header_line)
     _check_duplicates(names, where)
-    return _read_frame(file, names, where, dtype)
+    return names
 
 
 def _resolve_path(path: str | Path | None) -> Path:
@@ -210,10 +227,14 @@ def _check_duplicates(names: list[str], where: str) -> None:
         raise KinsynthError(f"{where}: duplicate column names {shown}, expected unique names")
 
 
-def _read_parquet(file: Path, where: str) -> pd.DataFrame:
-    """A Parquet table as pandas reads it (needs pyarrow, an optional extra)."""
+def _check_parquet_found(file: Path, where: str) -> None:
     if not file.exists():
         raise KinsynthError(f"{where}: file not found, expected a Parquet file")
+
+
+def _read_parquet(file: Path, where: str) -> pd.DataFrame:
+    """A Parquet table as pandas reads it (needs pyarrow, an optional extra)."""
+    _check_parquet_found(file, where)
     try:
         frame = pd.read_parquet(file)
     except ImportError:

@@ -146,16 +146,17 @@ def generate_designs(
     ``check=True`` adds the oracle's flux per design (``<target>_oracle``, and ``valid`` when the
     oracle is the simulator) and counts the designs within ±5 % and ±10 % of the request.
     """
-    import torch
-
-    from kinsynth.models import load
-
     if run in (None, "", "???"):
         raise KinsynthError("run=: missing; expected run=<run directory or checkpoint file>")
     rows = positive_rows(n)
     chunk = positive_rows(chunk_size, "chunk_size") if chunk_size is not None else None
     path = check_out(out, run)
     writer = ChunkWriter(path, overwrite=bool(overwrite))  # refuses before any work is done
+    # only now: a mistake in the arguments above is reported without 7 s of torch and Lightning
+    import torch
+
+    from kinsynth.models import load
+
     torch.set_num_threads(_threads(threads))
     model = load(run)
     messages, write_used = _target_notes(model, target) if model.conditional else ([], False)

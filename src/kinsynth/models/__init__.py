@@ -1,10 +1,30 @@
-"""Generative models of kinetic parameter tables, all speaking the API of ``GenerativeModule``."""
+"""Generative models of kinetic parameter tables, all speaking the API of ``GenerativeModule``.
 
-from kinsynth.models.base import GenerativeModule, parse_target
-from kinsynth.models.latent import LatentVariableModel, NonFiniteLossError
-from kinsynth.models.loading import find_checkpoint, load
-from kinsynth.models.ppca import PPCAModel
+Names load on first use (:mod:`kinsynth.lazy`): ``kinsynth.models.limits`` checks a campaign's
+arguments without importing torch and Lightning.
+"""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kinsynth.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from kinsynth.models.base import GenerativeModule, parse_target
+    from kinsynth.models.latent import LatentVariableModel, NonFiniteLossError
+    from kinsynth.models.loading import find_checkpoint, load
+    from kinsynth.models.ppca import PPCAModel
+
+_HOMES = {
+    "GenerativeModule": "base",
+    "LatentVariableModel": "latent",
+    "NonFiniteLossError": "latent",
+    "PPCAModel": "ppca",
+    "find_checkpoint": "loading",
+    "load": "loading",
+    "parse_target": "base",
+}
 __all__ = [
     "GenerativeModule",
     "LatentVariableModel",
@@ -14,3 +34,4 @@ __all__ = [
     "load",
     "parse_target",
 ]
+__getattr__ = lazy_exports(__name__, _HOMES)

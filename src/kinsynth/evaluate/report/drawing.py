@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from kinsynth.data import DEFAULT_DATA_PATH, KineticDataModule
+from kinsynth.data.default import DEFAULT_DATA_PATH
 from kinsynth.errors import KinsynthError
 from kinsynth.evaluate import figures
 from kinsynth.evaluate.report.tables import (
@@ -60,6 +60,9 @@ def real_test_rows(job: Job) -> pd.DataFrame:
         for k in ("path", "target", "features", "split", "seed")
     )
     if key not in _TEST_CACHE:
+        # here, not at the top: a report without PCA figures never loads torch and Lightning
+        from kinsynth.data.datamodule import KineticDataModule
+
         module = KineticDataModule(
             path=data["path"],
             target=data.get("target"),
