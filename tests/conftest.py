@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,20 @@ def compose_train(tmp_path: Path, toy_csv: Path) -> Callable[..., object]:
             )
 
     return _compose
+
+
+@pytest.fixture(autouse=True)
+def one_compute_thread() -> Iterator[None]:
+    """Each test leaves one compute thread per worker, as it found it: generate.py's default is
+    every core (``kinsynth.models.limits.use_threads``), and a later test's gradient boosting
+    on two OpenMP threads beside the other worker runs many times slower."""
+    yield
+    import torch
+
+    if torch.get_num_threads() != 1:
+        from kinsynth.models.limits import use_threads
+
+        use_threads(1)
 
 
 def expected_seconds(item: pytest.Item) -> float | None:

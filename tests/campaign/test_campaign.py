@@ -276,6 +276,6 @@ def test_threads_sets_torchs_threads_and_a_bad_value_is_one_line(tmp_path):
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
-    with pytest.raises(KinsynthError, match=r"threads=0: expected a positive whole number"):
+    with pytest.raises(KinsynthError, match=r"threads=0: expected a positive integer"):
         run_campaign(compose(tmp_path, "strategy=random", *SMALL[:3], "threads=0"),
                      tmp_path / "bad")

@@ -121,6 +121,7 @@ def test_resume_from_the_command_line_keeps_the_original_config(toy_csv: Path, t
     ("latent_dim=abc", "latent_dim='abc': expected a positive integer"),
     ("latent_dim=1000000000", "latent_dim=1000000000: expected a positive integer at most 1024"),
     ("trainer.max_epochs=0", "trainer.max_epochs=0: expected a positive integer"),
+    ("threads=0", "threads=0: expected a positive integer"),
     ("data.split=[0.5,0.5,0.5]", "data.split: fractions [0.5, 0.5, 0.5] must sum to 1"),
     ("data.transform=bogus", "unknown transform 'bogus'"),
     ("data.batch_size=abc", "data: invalid literal for int()"),

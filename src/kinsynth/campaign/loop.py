@@ -18,6 +18,7 @@ from kinsynth.campaign.space import DesignSpace, design_keys, load_space_model
 from kinsynth.campaign.strategies import RandomStrategy, make_strategy
 from kinsynth.data.writing import FLOAT_FORMAT
 from kinsynth.errors import KinsynthError
+from kinsynth.models.limits import use_threads
 from kinsynth.runs.contract import CAMPAIGN, write_marker
 from kinsynth.runs.lock import RunDirectoryLock
 from kinsynth.simulate.library import shipped_library
@@ -67,18 +68,6 @@ def _check_sizes(cfg: DictConfig) -> tuple[int, int, int]:
     return sizes[0], sizes[1], sizes[2]
 
 
-def _use_threads(threads: object) -> None:
-    """torch's threads for the learners (``threads=``): 1 in a sweep, where each job has a core;
-    a lone ``bo`` campaign on 2 cores proposes about twice as fast with 2 (docs/dbtl.md)."""
-    if threads is None:
-        return
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        raise KinsynthError(f"threads={threads!r}: expected a positive whole number")
-    import torch
-
-    torch.set_num_threads(threads)
-
-
 def run_campaign(cfg: DictConfig, output_dir: str | Path) -> pd.DataFrame:
     """Run the configured campaign into ``output_dir``; returns the cycles table.
 
@@ -94,7 +83,8 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
     if (output_dir / CAMPAIGN).exists() and not cfg.get("overwrite", False):
         raise KinsynthError(f"{output_dir}: holds a finished campaign (overwrite=true replaces it)")
     n_initial, per_cycle, cycles = _check_sizes(cfg)
-    _use_threads(cfg.get("threads"))
+    # a lone bo campaign on 2 cores proposes about twice as fast with threads=2 (docs/dbtl.md)
+    use_threads(cfg.get("threads"))
     space, builder = make_space(cfg)
     target = builder.spec.target
     options = OmegaConf.to_container(cfg.strategy, resolve=True)

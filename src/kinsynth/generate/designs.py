@@ -21,6 +21,7 @@ import pandas as pd
 from kinsynth.data.writing import ChunkWriter, write_csv
 from kinsynth.errors import KinsynthError
 from kinsynth.generate.check import CheckSummary
+from kinsynth.models.limits import available_cores, use_threads
 
 log = logging.getLogger("kinsynth")
 
@@ -81,14 +82,6 @@ def check_out(out: str | Path, run: str | Path) -> Path:
             "choose a path outside the run's checkpoints"
         )
     return path
-
-
-def _threads(threads: Any) -> int:
-    if threads is None:
-        if hasattr(os, "sched_getaffinity"):
-            return len(os.sched_getaffinity(0))
-        return os.cpu_count() or 1
-    return positive_rows(threads, "threads")
 
 
 def _target_notes(model: Any, request: Any) -> tuple[list[str], bool]:
@@ -153,11 +146,9 @@ def generate_designs(
     path = check_out(out, run)
     writer = ChunkWriter(path, overwrite=bool(overwrite))  # refuses before any work is done
     # only now: a mistake in the arguments above is reported without 7 s of torch and Lightning
-    import torch
-
     from kinsynth.models import load
 
-    torch.set_num_threads(_threads(threads))
+    use_threads(available_cores() if threads is None else threads)
     model = load(run)
     messages, write_used = _target_notes(model, target) if model.conditional else ([], False)
     for message in messages:

@@ -16,16 +16,15 @@ from typing import Any
 import hydra
 import pandas as pd
 import pytorch_lightning as pl
-import torch
 from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.utilities.exceptions import SIGTERMException
-from threadpoolctl import threadpool_limits
 
 from kinsynth.cli.guard import in_multirun
 from kinsynth.errors import KinsynthError, RunInterrupted
 from kinsynth.evaluate.trust import objective_warning, trust_warnings
 from kinsynth.models import GenerativeModule, LatentVariableModel
 from kinsynth.models.checkpoints import atomic_checkpoint_io
+from kinsynth.models.limits import use_threads
 from kinsynth.runs.contract import ERROR, HEADLINE_METRICS, LAST_CHECKPOINT
 from kinsynth.runs.lock import RunDirectoryLock, check_fresh_start
 from kinsynth.runs.names import run_hparams, run_label
@@ -150,10 +149,8 @@ def _resuming(cfg: DictConfig, output_dir: Path) -> DictConfig:
 
 def _train(cfg: DictConfig, output_dir: Path, frame: pd.DataFrame | None) -> dict[str, float]:
     quiet_third_party()
-    threads = int(cfg.get("threads") or 1)
-    torch.set_num_threads(threads)
-    # sklearn's gradient boosting (C2ST, utility) and BLAS obey this too: no oversubscribed sweeps
-    threadpool_limits(threads)
+    # one per job by default: sweeps must not oversubscribe the cores (conf/train.yaml)
+    use_threads(cfg.get("threads", 1))
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     checkpoint = _resume_checkpoint(cfg.get("resume"), output_dir)
     resume_callbacks = resume_settings(cfg, output_dir, checkpoint)

@@ -1,0 +1,39 @@
+"""``kinsynth.models.limits``: size settings and the one way every command sets its threads."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from threadpoolctl import threadpool_info
+
+from kinsynth.errors import KinsynthError
+from kinsynth.models.limits import available_cores, positive_int, use_threads
+
+
+def _pool_threads() -> set[int]:
+    """Thread counts of the loaded BLAS and OpenMP pools (numpy's, sklearn's, torch's)."""
+    return {pool["num_threads"] for pool in threadpool_info()}
+
+
+def test_use_threads_sets_torch_and_the_blas_and_openmp_pools_alike() -> None:
+    try:
+        assert use_threads(2) == 2
+        assert torch.get_num_threads() == 2 and _pool_threads() == {2}
+    finally:
+        use_threads(1)
+    assert torch.get_num_threads() == 1 and _pool_threads() == {1}
+
+
+def test_use_threads_none_leaves_them_and_a_bad_value_is_one_line() -> None:
+    assert use_threads(None) is None and torch.get_num_threads() == 1
+    for bad in (0, -1, "abc", 1.5, True):
+        with pytest.raises(KinsynthError, match=r"^threads=.*: expected a positive integer$"):
+            use_threads(bad)
+    assert torch.get_num_threads() == 1
+
+
+def test_available_cores_and_positive_int() -> None:
+    assert available_cores() >= 1
+    assert positive_int("n", "3") == 3
+    with pytest.raises(KinsynthError, match="n=5: expected a positive integer at most 4"):
+        positive_int("n", 5, maximum=4)
