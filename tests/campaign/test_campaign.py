@@ -172,6 +172,26 @@ def test_the_comparison_report(tmp_path):
     assert summary["pool_q95"] < summary["pool_q99"]
 
 
+def test_the_report_gives_each_swept_setting_its_own_row(tmp_path):
+    """A sweep over an option (here initial_designs=10,12, two seeds each) is two rows, not one
+    pooled row; settings all campaigns share and the seed stay out of the label."""
+    import yaml
+
+    from kinsynth.campaign.report import write_report
+
+    for initial, seed in ((10, 0), (10, 1), (12, 0), (12, 1)):
+        overrides = ["strategy=random", f"seed={seed}", f"initial_designs={initial}",
+                     "cycles=1", "designs_per_cycle=5", "pool.n=300"]
+        run = tmp_path / "sweep" / f"{initial}_{seed}"
+        run_campaign(compose(tmp_path, *overrides), run)
+        (run / ".hydra").mkdir()  # as Hydra records a sweep job's command line
+        (run / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    lines = write_report([tmp_path / "sweep"], tmp_path / "report").splitlines()
+    assert lines[2].startswith("| random initial_designs=10 | 2 |"), lines
+    assert lines[3].startswith("| random initial_designs=12 | 2 |"), lines
+    assert len(lines) == 6  # header, rule, two rows, a blank line, the note
+
+
 @pytest.mark.slow  # several CLI runs end to end: CI runs it, -m 'not slow' skips it
 def test_a_campaign_sweep_ends_with_its_table(tmp_path):
     sweep = tmp_path / "sweep"

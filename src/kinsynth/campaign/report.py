@@ -9,22 +9,46 @@ from pathlib import Path
 import pandas as pd
 
 from kinsynth.errors import KinsynthError
+from kinsynth.runs.contract import CAMPAIGN, NOT_IN_NAMES, read_overrides
+
+#: overrides that never tell two campaigns' settings apart: the seed is what a row averages over
+_NOT_A_VARIANT = ("seed=", "strategy=", *NOT_IN_NAMES)
+
+
+def variant_labels(overrides: Sequence[list[str] | None]) -> list[str]:
+    """Each campaign's swept settings, e.g. ``strategy.diversity=10``: the overrides whose values
+    differ between the campaigns (the seed aside). A sweep over a strategy's option gets one row
+    per value instead of one pooled row."""
+    parsed = [dict(o.lstrip("+~").partition("=")[::2] for o in listed or ())
+              for listed in overrides]
+    keys = sorted({k for job in parsed for k in job
+                   if not any(f"{k}=".startswith(skip) for skip in _NOT_A_VARIANT)})
+    swept = [k for k in keys if len({job.get(k) for job in parsed}) > 1]
+    return [" ".join(f"{k}={job[k]}" for k in swept if k in job) for job in parsed]
 
 
 def collect(sweeps: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(cycles of every campaign, one summary row per campaign) below the given folders."""
+    """(cycles of every campaign, one summary row per campaign) below the given folders.
+
+    Campaigns are grouped by ``strategy`` plus their swept settings (:func:`variant_labels`).
+    """
+    paths = [path for sweep in sweeps for path in sorted(Path(sweep).rglob(CAMPAIGN))]
+    labels = variant_labels([read_overrides(path.parent) for path in paths])
     cycles, summaries = [], []
-    for sweep in sweeps:
-        for path in sorted(Path(sweep).rglob("campaign.json")):
-            summary = json.loads(path.read_text())
-            frame = pd.read_csv(path.parent / "cycles.csv")
-            frame["strategy"], frame["seed"] = summary["strategy"], summary["seed"]
-            # the proposed batches' mean diversity and failed share (cycle 0 is random for all)
-            proposed = frame[frame["cycle"] > 0]
-            summary["batch_diversity"] = float(proposed["batch_diversity"].mean())
-            summary["failed_share"] = float(1 - proposed["batch_valid_fraction"].mean())
-            cycles.append(frame)
-            summaries.append(summary)
+    for path, variant in zip(paths, labels, strict=True):
+        summary = json.loads(path.read_text())
+        summary["strategy_name"] = summary["strategy"]
+        if variant:
+            summary["strategy"] = f"{summary['strategy']} {variant}"
+        frame = pd.read_csv(path.parent / "cycles.csv")
+        frame["strategy"], frame["seed"] = summary["strategy"], summary["seed"]
+        frame["strategy_name"] = summary["strategy_name"]
+        # the proposed batches' mean diversity and failed share (cycle 0 is random for all)
+        proposed = frame[frame["cycle"] > 0]
+        summary["batch_diversity"] = float(proposed["batch_diversity"].mean())
+        summary["failed_share"] = float(1 - proposed["batch_valid_fraction"].mean())
+        cycles.append(frame)
+        summaries.append(summary)
     if not summaries:
         raise KinsynthError(f"{', '.join(map(str, sweeps))}: no finished campaign (campaign.json)")
     return pd.concat(cycles, ignore_index=True), pd.DataFrame(summaries)
@@ -100,11 +124,15 @@ def _figure(cycles: pd.DataFrame, path: Path) -> None:
                "bo": "tab:purple", "vanlent": "tab:green"}
     n_seeds = cycles.groupby("strategy")["seed"].nunique().max()
     for ax, (column, label) in zip(axes[0], panels, strict=True):
+        variants: dict[str, int] = {}  # a strategy's variants share its colour, not its line style
         for strategy, group in cycles.groupby("strategy", sort=False):
             stats = group.groupby("n_built")[column].agg(["mean", "std"]).fillna(0)
             x = stats.index.to_numpy()
-            colour = colours.get(strategy)
-            ax.plot(x, stats["mean"], marker="o", label=strategy, color=colour)
+            name = str(group["strategy_name"].iloc[0])
+            colour = colours.get(name)
+            style = ("-", "--", ":", "-.")[variants.get(name, 0) % 4]
+            variants[name] = variants.get(name, 0) + 1
+            ax.plot(x, stats["mean"], marker="o", label=strategy, color=colour, ls=style)
             ax.fill_between(x, stats["mean"] - stats["std"], stats["mean"] + stats["std"],
                             alpha=0.2, color=colour)
         ax.set_xlabel("strains built")
