@@ -71,6 +71,14 @@ IN_PROCESS = {
     "scripts/report.py": REPO_ROOT / "scripts" / "report.py",
     "scripts/dbtl_report.py": REPO_ROOT / "scripts" / "dbtl_report.py",
 }
+#: Lightning's and torch's console noise that kinsynth filters (``kinsynth.train.console``): a
+#: user's run must show none of it
+CONSOLE_NOISE = (
+    "litlogger",
+    "LeafSpec",
+    "`weights_only` was not set",
+    "configure_optimizers` returned `None`",
+)
 #: what a user's shell gives the entry points in these tests
 CLI_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "CI": "true", "HYDRA_FULL_ERROR": "0"}
 

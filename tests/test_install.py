@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT
+from support import CONSOLE_NOISE, REPO_ROOT
 
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
@@ -53,9 +53,10 @@ def test_a_gpu_machine_gets_the_default_index(tmp_path, make_path):
     assert "torch==2.13.0" in plan
 
 
-@pytest.mark.slow(seconds=11)  # builds a wheel and a venv, then trains in it
+@pytest.mark.slow(seconds=13)  # builds a wheel and a venv, then trains in it
 def test_a_built_wheel_installs_and_trains_from_an_empty_directory(tmp_path: Path) -> None:
-    """The wheel carries the configs and the console scripts; outputs/ lands in the cwd."""
+    """The wheel carries the configs and the console scripts; outputs/ lands in the cwd; the
+    console of this first run shows progress and none of Lightning's noise."""
     import sys
     import sysconfig
 
@@ -92,6 +93,13 @@ def test_a_built_wheel_installs_and_trains_from_an_empty_directory(tmp_path: Pat
         cwd=work, env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    # a user's first run, in a fresh interpreter: no noise from torch's or Lightning's imports
+    console = result.stdout + result.stderr
+    for noise in CONSOLE_NOISE:
+        assert noise not in console, noise
+    progress = [line for line in console.splitlines() if "kinsynth.progress" in line]
+    assert len(progress) == 1 and "epoch 1/1" in progress[0] and "train loss" in progress[0]
+    assert "evaluating on 500 test rows" in console and "test split:" in console
     (run,) = (work / "outputs" / "train" / "runs").iterdir()
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["epochs"] == 1 and 0.4 < metrics["c2st_auc_joint"] <= 1.0

@@ -5,16 +5,9 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from support import run_cli
+from support import CONSOLE_NOISE, run_cli
 
 from kinsynth.train.console import quiet_third_party
-
-NOISE = (
-    "litlogger",
-    "LeafSpec",
-    "`weights_only` was not set",
-    "configure_optimizers` returned `None`",
-)
 
 
 def test_the_filters_spare_a_users_own_warnings():
@@ -29,27 +22,20 @@ def test_the_filters_spare_a_users_own_warnings():
     assert texts == ["my own warning about my data"]
 
 
-# the bcvae case is a process of its own (about 10 s), hence slow
-@pytest.mark.parametrize("model", [pytest.param("bcvae", marks=pytest.mark.slow(seconds=10)),
-                                   "ppca"])
+@pytest.mark.parametrize("model", ["bcvae", "ppca"])
 def test_a_default_run_is_quiet_and_shows_progress(toy_csv, tmp_path, model):
+    """In this process, under Python's default warning filter, as a user would see each warning
+    once. Warnings raised while torch and Lightning import are checked where a process is fresh:
+    the installed wheel's first run (``tests/test_install.py``)."""
     args = ("train.py", f"model={model}", f"data.path={toy_csv}",
             f"hydra.run.dir={tmp_path / 'run'}", "trainer.max_epochs=20", "latent_dim=3",
             "callbacks.evaluation.figures=false", "callbacks.evaluation.baselines=false")
-    if model == "bcvae":
-        # a console of its own, as a user's first run has: warnings raised while torch and
-        # Lightning import count too, and pytest does not record them
-        result = run_cli(*args, subprocess_=True)
-        shown = ""
-    else:
-        # PPCA's own noise (no optimizer for Lightning) comes during the run: this process will
-        # do, with Python's default filter, under which a user would see each warning once
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("default")
-            result = run_cli(*args)
-        shown = "\n".join(str(w.message) for w in caught)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        result = run_cli(*args)
+    shown = "\n".join(str(w.message) for w in caught)
     console = result.stdout + result.stderr + shown
-    for noise in NOISE:
+    for noise in CONSOLE_NOISE:
         assert noise not in console, noise
     assert "evaluating on 60 test rows" in console
     assert "test split:" in console
