@@ -48,14 +48,17 @@ def test_bad_input_exits_1_with_one_error_line_and_no_output(
 
 
 def test_the_entry_points_check_arguments_before_loading_torch_and_lightning() -> None:
-    """What each command imports before it checks its arguments holds neither torch nor Lightning
-    (train.py checks its ``data.path`` file with ``kinsynth.data.io.check_file`` first)."""
+    """What each command imports before it checks its arguments holds neither torch, Lightning,
+    sklearn nor scipy.stats (train.py checks its ``data.path`` file with
+    ``kinsynth.data.io.check_file`` first)."""
     modules = ["kinsynth.cli.train", "kinsynth.data.io", "kinsynth.cli.generate",
                "kinsynth.cli.dbtl", "kinsynth.cli.simulate", "kinsynth.evaluate.report",
                "kinsynth.campaign", "kinsynth.data.writing", "kinsynth.models.limits",
                "kinsynth.simulate"]
+    # sklearn and scipy.stats too: together another second before a campaign's or a report's check
+    heavy = ("torch", "pytorch_lightning", "sklearn", "scipy.stats")
     code = (f"import sys\nfor m in {modules!r}: __import__(m)\n"
-            "print(sorted(m for m in ('torch', 'pytorch_lightning') if m in sys.modules))")
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**CLI_ENVIRONMENT, "PATH": "/usr/bin:/bin"}, check=True)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr

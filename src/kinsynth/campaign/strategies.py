@@ -12,11 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import (
-    GradientBoostingClassifier,
-    GradientBoostingRegressor,
-    RandomForestRegressor,
-)
 
 from kinsynth.campaign.space import DesignSpace, drop_built
 from kinsynth.errors import KinsynthError
@@ -28,6 +23,9 @@ RANKERS = ("surrogate", "acquisition")
 
 def make_regressor(kind: str, seed: int) -> Any:
     """The recommender's regressor; both did best in van Lent et al.'s low-data regime."""
+    # sklearn loads here, not with the module: dbtl.py checks its arguments first (1 s saved)
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+
     if kind == "gradient_boosting":
         return GradientBoostingRegressor(random_state=seed)
     if kind == "random_forest":
@@ -202,6 +200,8 @@ class GenerativeStrategy:
             surrogate.fit(_log_features(valid, self.space), flux)
             score = surrogate.predict(_log_features(candidates, self.space))
         if self.filter_valid and built["valid"].nunique() > 1:
+            from sklearn.ensemble import GradientBoostingClassifier
+
             classifier = GradientBoostingClassifier(random_state=self.seed)
             classifier.fit(_log_features(built, self.space), built["valid"].astype(int))
             p_valid = classifier.predict_proba(_log_features(candidates, self.space))[:, 1]

@@ -18,7 +18,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
 
 REAL_COLOUR = "black"
 SYNTH_COLOUR = "cyan"
@@ -43,6 +42,8 @@ def pca_overlay(
     Each set is subsampled to the same number of points (at most ``max_points``) and the real rows
     are drawn on top, so neither set hides the other by sheer numbers.
     """
+    from sklearn.decomposition import PCA  # here: a report's argument check needs no sklearn
+
     real_z, synth_z = _standardise(np.asarray(real, float), np.asarray(synth, float))
     pca = PCA(n_components=2).fit(real_z)
     rng = np.random.default_rng(seed)
@@ -63,6 +64,8 @@ def explained_variance(
     sets: Mapping[str, np.ndarray], title: str = "", ax: plt.Axes | None = None
 ) -> Figure:
     """Cumulative explained variance against the number of components, one line per set."""
+    from sklearn.decomposition import PCA
+
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 4))
     reference = next(iter(sets.values()))
     # the first set (the real rows) in black, the model in cyan, further models in the cycle
