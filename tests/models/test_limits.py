@@ -37,3 +37,21 @@ def test_available_cores_and_positive_int() -> None:
     assert positive_int("n", "3") == 3
     with pytest.raises(KinsynthError, match="n=5: expected a positive integer at most 4"):
         positive_int("n", 5, maximum=4)
+
+
+def test_whole_number_is_every_commands_count_check() -> None:
+    """The one check behind generate.py's n, a campaign's sizes, vanlent's options and the
+    simulator's n: 3 and 3.0 pass; 3.5, abc and True do not; the minimum is in the line."""
+    from kinsynth.models.limits import whole_number
+    from kinsynth.simulate.cli import integer
+    from kinsynth.simulate.errors import SimulationError
+
+    assert whole_number("n", 3) == whole_number("n", 3.0) == whole_number("n", "3") == 3
+    assert whole_number("cycles", 0, minimum=0) == 0
+    for bad in (3.5, "abc", True, None):
+        with pytest.raises(KinsynthError, match=r"^n=.*: expected a positive integer$"):
+            whole_number("n", bad)
+    with pytest.raises(KinsynthError, match=r"^cv_folds=1: expected an integer >= 2$"):
+        whole_number("cv_folds", 1, minimum=2)
+    with pytest.raises(SimulationError, match=r"^n='x': expected an integer >= 0$"):
+        integer("n", "x", 0)

@@ -18,7 +18,7 @@ from kinsynth.campaign.space import DesignSpace, design_keys, load_space_model
 from kinsynth.campaign.strategies import RandomStrategy, make_strategy
 from kinsynth.data.writing import FLOAT_FORMAT
 from kinsynth.errors import KinsynthError
-from kinsynth.models.limits import use_threads
+from kinsynth.models.limits import use_threads, whole_number
 from kinsynth.runs.contract import CAMPAIGN, write_marker
 from kinsynth.runs.lock import RunDirectoryLock
 from kinsynth.simulate.library import shipped_library
@@ -61,10 +61,7 @@ def batch_diversity(designs: pd.DataFrame, space: DesignSpace,
 def _check_sizes(cfg: DictConfig) -> tuple[int, int, int]:
     sizes = []
     for key in ("initial_designs", "designs_per_cycle", "cycles"):
-        value = cfg.get(key)
-        if not isinstance(value, int) or value < (0 if key == "cycles" else 1):
-            raise KinsynthError(f"{key}={value!r}: expected a positive whole number")
-        sizes.append(value)
+        sizes.append(whole_number(key, cfg.get(key), minimum=0 if key == "cycles" else 1))
     return sizes[0], sizes[1], sizes[2]
 
 

@@ -30,6 +30,7 @@ from sklearn.ensemble import GradientBoostingRegressor
 from kinsynth.campaign.bo import candidate_designs
 from kinsynth.campaign.space import DesignSpace, drop_built
 from kinsynth.errors import KinsynthError
+from kinsynth.models.limits import whole_number
 
 # the paper's search space for GradientBoostingRegressor (their Bayes_comb_scenario scripts)
 SEARCH_SPACE: dict[str, tuple] = {
@@ -89,9 +90,7 @@ class VanLentStrategy:
         for key, value, least in (("search_iterations", search_iterations, 0),
                                   ("cv_folds", cv_folds, 2), ("bins", bins, 2),
                                   ("pool_size", pool_size, 1), ("n_thresholds", n_thresholds, 2)):
-            if not isinstance(value, int) or value < least:
-                raise KinsynthError(f"strategy.{key}={value!r}: expected a whole number >= "
-                                    f"{least}")
+            whole_number(f"strategy.{key}", value, minimum=least)
         self.space, self.target, self.seed = space, target, seed
         self.iterations, self.folds, self.bins = search_iterations, cv_folds, bins
         self.pool_size, self.max_enumerate = pool_size, int(max_enumerate)

@@ -9,7 +9,6 @@ value is written beside it, and a warning names the training range.
 from __future__ import annotations
 
 import logging
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ import pandas as pd
 from kinsynth.data.writing import ChunkWriter, write_csv
 from kinsynth.errors import KinsynthError
 from kinsynth.generate.check import CheckSummary
-from kinsynth.models.limits import available_cores, use_threads
+from kinsynth.models.limits import available_cores, use_threads, whole_number
 
 log = logging.getLogger("kinsynth")
 
@@ -47,7 +46,7 @@ def generate_from_settings(settings: dict[str, Any], default_out: Path) -> Gener
     """``generate.py``'s config keys (see conf/generate.yaml) to :func:`generate_designs`."""
     values = {key: settings.get(key) for key in SETTINGS}
     values["out"] = values["out"] or default_out
-    values["seed"] = positive_rows(values["seed"] or 0, "seed", minimum=0)
+    values["seed"] = whole_number("seed", values["seed"] or 0, minimum=0)
     return generate_designs(**values)
 
 
@@ -59,18 +58,6 @@ class GenerationResult:
     rows: int
     columns: list[str]
     messages: list[str] = field(default_factory=list)
-
-
-def positive_rows(value: Any, key: str = "n", minimum: int = 1) -> int:
-    """A whole number, at least ``minimum``, from a config value (``n=abc`` is a user's typo)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if not math.isfinite(number) or number < minimum or number != int(number):
-        what = "a positive whole number" if minimum == 1 else f"a whole number >= {minimum}"
-        raise KinsynthError(f"{key}={value!r}: expected {what}")
-    return int(number)
 
 
 def check_out(out: str | Path, run: str | Path) -> Path:
@@ -141,8 +128,8 @@ def generate_designs(
     """
     if run in (None, "", "???"):
         raise KinsynthError("run=: missing; expected run=<run directory or checkpoint file>")
-    rows = positive_rows(n)
-    chunk = positive_rows(chunk_size, "chunk_size") if chunk_size is not None else None
+    rows = whole_number("n", n)
+    chunk = whole_number("chunk_size", chunk_size) if chunk_size is not None else None
     path = check_out(out, run)
     writer = ChunkWriter(path, overwrite=bool(overwrite))  # refuses before any work is done
     # only now: a mistake in the arguments above is reported without 7 s of torch and Lightning

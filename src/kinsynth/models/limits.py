@@ -16,8 +16,13 @@ MAX_HIDDEN_UNITS = 16384
 MAX_HIDDEN_LAYERS = 32
 
 
-def positive_int(key: str, value: Any, maximum: int | None = None) -> int:
-    """``value`` as an int in [1, maximum], else a one-line error naming ``key``."""
+def whole_number(key: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
+    """``value`` as an int in [minimum, maximum], else a one-line error naming ``key``.
+
+    The one check of a count every command makes (sizes, rows, cycles, seeds): ``3`` and ``3.0``
+    pass, ``3.5``, ``abc`` and ``True`` do not.
+    """
+    what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
     try:
         if isinstance(value, bool):
             raise ValueError
@@ -25,11 +30,16 @@ def positive_int(key: str, value: Any, maximum: int | None = None) -> int:
         if isinstance(value, float) and number != value:
             raise ValueError
     except (TypeError, ValueError, OverflowError):
-        raise KinsynthError(f"{key}={value!r}: expected a positive integer") from None
-    if number < 1 or (maximum is not None and number > maximum):
+        raise KinsynthError(f"{key}={value!r}: expected {what}") from None
+    if number < minimum or (maximum is not None and number > maximum):
         limit = f" at most {maximum}" if maximum is not None else ""
-        raise KinsynthError(f"{key}={value!r}: expected a positive integer{limit}")
+        raise KinsynthError(f"{key}={value!r}: expected {what}{limit}")
     return number
+
+
+def positive_int(key: str, value: Any, maximum: int | None = None) -> int:
+    """:func:`whole_number` of at least 1."""
+    return whole_number(key, value, 1, maximum)
 
 
 def available_cores() -> int:

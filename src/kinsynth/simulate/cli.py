@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kinsynth.errors import KinsynthError
+from kinsynth.models.limits import whole_number
 from kinsynth.simulate.dataset import merge_shards, simulate_dataset, write_dataset
 from kinsynth.simulate.errors import SimulationError
 
@@ -55,18 +57,11 @@ def shard_path(out: str | Path, shard: int, n_shards: int) -> Path:
 
 
 def integer(key: str, value: object, minimum: int) -> int:
-    """A whole number >= ``minimum`` from the command line, else one line naming ``key``."""
+    """:func:`kinsynth.models.limits.whole_number`, as the simulator's error type."""
     try:
-        if isinstance(value, bool):
-            raise ValueError
-        number = int(value)  # type: ignore[call-overload]
-        if isinstance(value, float) and number != value:
-            raise ValueError
-    except (TypeError, ValueError, OverflowError):
-        raise SimulationError(f"{key}={value!r}: expected a whole number") from None
-    if number < minimum:
-        raise SimulationError(f"{key}={value!r}: expected a whole number >= {minimum}")
-    return number
+        return whole_number(key, value, minimum)
+    except KinsynthError as error:
+        raise SimulationError(str(error)) from None
 
 
 def _spec(cfg):
