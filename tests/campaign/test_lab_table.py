@@ -179,7 +179,7 @@ def test_out_a_dangling_symlink_is_one_line(tmp_path, propose, lab_table):
     assert not (tmp_path / "gone").exists()
 
 
-@pytest.mark.slow  # a CLI subprocess: the Hydra run directory is made before any code of ours
+@pytest.mark.slow  # the whole CLI: the Hydra run directory is made before any code of ours
 def test_step_propose_writes_only_its_out_file(tmp_path, lab_table):
     lab_table().to_csv(tmp_path / "lab.csv", index=False)
     result = run_cli("dbtl.py", "step=propose", "strategy=random", "data.path=lab.csv",

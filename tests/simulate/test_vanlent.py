@@ -139,7 +139,7 @@ def test_reference_state_is_near_a_steady_state(spec):
     assert np.max(np.abs(rates) / x) < 1e-4
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=3)
 def test_a_campaign_on_pathway_A(tmp_path):
     """dbtl.py space=vanlent_pathway_A: the named model's library, objective and flux column."""
     from hydra import compose, initialize_config_dir

@@ -65,7 +65,7 @@ def test_joblib_multirun_runs_jobs_in_parallel_and_a_failed_job_does_not_stop_th
         assert (job / "synthetic.csv").is_file() and (job / "checkpoints" / "last.ckpt").is_file()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=5)
 def test_optuna_study_survives_a_failed_trial_and_writes_its_results(
     toy_csv: Path, tmp_path: Path
 ) -> None:
@@ -245,7 +245,7 @@ def test_killing_a_parallel_sweep_ends_its_workers(toy_csv: Path, tmp_path: Path
     assert not survivors, f"sweep workers {survivors} outlived their parent"
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=6)
 def test_rerun_of_an_interrupted_sweep_skips_finished_jobs_and_report_names_missing_ones(
     toy_csv: Path, tmp_path: Path
 ) -> None:
