@@ -149,8 +149,9 @@ def _resuming(cfg: DictConfig, output_dir: Path) -> DictConfig:
 
 def _train(cfg: DictConfig, output_dir: Path, frame: pd.DataFrame | None) -> dict[str, float]:
     quiet_third_party()
-    # one per job by default: sweeps must not oversubscribe the cores (conf/train.yaml)
-    use_threads(cfg.get("threads", 1))
+    # one per job, also for threads=null as before: sweeps must not oversubscribe the cores
+    threads = cfg.get("threads")
+    use_threads(1 if threads is None else threads)
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     checkpoint = _resume_checkpoint(cfg.get("resume"), output_dir)
     resume_callbacks = resume_settings(cfg, output_dir, checkpoint)
