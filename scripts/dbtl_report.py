@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from kinsynth.campaign.report import write_report
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,13 +42,13 @@ def compose_train(tmp_path: Path, toy_csv: Path) -> Callable[..., object]:
 @pytest.fixture(autouse=True)
 def one_compute_thread() -> Iterator[None]:
     """Each test leaves one compute thread per worker, as it found it: generate.py's default is
-    every core (``kinsynth.models.limits.use_threads``), and a later test's gradient boosting
+    every core (``kinsynth.core.threads.use_threads``), and a later test's gradient boosting
     on two OpenMP threads beside the other worker runs many times slower."""
     yield
     import torch
 
     if torch.get_num_threads() != 1:
-        from kinsynth.models.limits import use_threads
+        from kinsynth.core.threads import use_threads
 
         use_threads(1)
 

@@ -8,7 +8,7 @@ import pytest
 from support import make_toy_table
 
 import kinsynth
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 
 FAST = {"trainer__max_epochs": 3, "latent_dim": 2, "logger": "csv",
         "callbacks.evaluation.baselines": False, "callbacks.evaluation.figures": False,

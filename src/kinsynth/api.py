@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 
 if TYPE_CHECKING:
     import pandas as pd

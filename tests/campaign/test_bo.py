@@ -18,7 +18,7 @@ from kinsynth.campaign.pool import ReferencePool
 from kinsynth.campaign.space import DesignSpace, design_keys
 from kinsynth.campaign.strategies import make_strategy
 from kinsynth.campaign.vanlent import level_distributions
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.simulate.model import load_model
 
 SHORT = ["initial_designs=8", "cycles=2", "designs_per_cycle=8", "pool.n=300"]

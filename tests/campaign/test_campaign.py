@@ -16,7 +16,7 @@ from kinsynth.campaign.build import Builder
 from kinsynth.campaign.pool import reference_pool
 from kinsynth.campaign.space import DesignSpace, design_keys, drop_built
 from kinsynth.campaign.strategies import RandomStrategy
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.simulate.model import load_model
 
 CONF = Path(__file__).resolve().parents[2] / "conf"

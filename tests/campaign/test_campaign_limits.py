@@ -17,7 +17,7 @@ from kinsynth.campaign.loop import DIVERSITY_ROWS, batch_diversity
 from kinsynth.campaign.pool import MIN_POOL, reference_pool
 from kinsynth.campaign.space import DesignSpace
 from kinsynth.cli.resolvers import hydra_subdir
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.runs.lock import RunDirectoryLock, RunDirectoryRefused
 
 SMALL = ["cycles=1", "designs_per_cycle=3", "pool.n=300"]

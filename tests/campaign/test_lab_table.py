@@ -15,7 +15,7 @@ from support import run_cli
 from kinsynth.campaign import propose_from_table
 from kinsynth.campaign.propose import read_built
 from kinsynth.campaign.space import design_keys
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 
 FAST = {"recommender": ["strategy.pool_size=200"],
         "generative": ["strategy.epochs=3", "strategy.oversample=2", "strategy.random_pool=100"],

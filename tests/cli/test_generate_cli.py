@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from support import generate_in_process, run_cli, train_in_process
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 
 FAST = [
     "trainer.max_epochs=2",

@@ -6,7 +6,7 @@ shows: the interpreter's exit status, no traceback printed by Hydra's or Python'
 and nothing left behind by the failed command.
 
 An argument mistake is reported before torch and Lightning load, in 1-3 s instead of 8: the
-packages load their heavy modules on first use (``kinsynth.lazy``).
+packages load their heavy modules on first use (``kinsynth.core.lazy``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def test_the_entry_points_check_arguments_before_loading_torch_and_lightning() -
     ``kinsynth.data.io.check_file`` first)."""
     modules = ["kinsynth.cli.train", "kinsynth.data.io", "kinsynth.cli.generate",
                "kinsynth.cli.dbtl", "kinsynth.cli.simulate", "kinsynth.evaluate.report",
-               "kinsynth.campaign", "kinsynth.data.writing", "kinsynth.models.limits",
+               "kinsynth.campaign", "kinsynth.core.writing", "kinsynth.core.counts",
                "kinsynth.simulate"]
     # sklearn and scipy.stats too: together another second before a campaign's or a report's check
     heavy = ("torch", "pytorch_lightning", "sklearn", "scipy.stats")

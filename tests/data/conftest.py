@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 
 REFERENCE_CSV = Path(__file__).resolve().parents[2].parent / "shared/data/pathway_I_5000.csv"
 

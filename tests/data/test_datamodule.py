@@ -11,8 +11,8 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.data import ColumnTransform, EpochBatches, KineticDataModule
-from kinsynth.errors import KinsynthError
 
 
 def make(path: Path, **kwargs) -> KineticDataModule:

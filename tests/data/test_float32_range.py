@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.data.io import read_table
-from kinsynth.errors import KinsynthError
 
 
 def test_a_cell_out_of_float32_range_names_column_and_row_without_a_warning(tmp_path):

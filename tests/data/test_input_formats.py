@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from support import make_toy_table
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.data import read_table
-from kinsynth.errors import KinsynthError
 
 
 @pytest.fixture

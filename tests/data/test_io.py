@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.data import DEFAULT_DATA_PATH, KineticTable, read_table
-from kinsynth.errors import KinsynthError
 
 # ------------------------------------------------------------------------------------ defaults
 

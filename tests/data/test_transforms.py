@@ -11,8 +11,8 @@ import pytest
 import torch
 from sklearn.preprocessing import QuantileTransformer
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.data import TRANSFORMS, ColumnTransform
-from kinsynth.errors import KinsynthError
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from support import make_toy_table, run_cli
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.data import DEFAULT_DATA_PATH
-from kinsynth.errors import KinsynthError
 from kinsynth.evaluate.report import build_report
 from kinsynth.evaluate.report.drawing import data_settings
 from kinsynth.evaluate.report.tables import THESIS_TABLE2

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.evaluate.metrics import evaluate_samples
 from kinsynth.evaluate.metrics.caps import RowCaps
 from kinsynth.evaluate.metrics.memorisation import memorisation_ratio

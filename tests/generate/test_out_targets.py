@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
+from kinsynth.core.errors import KinsynthError
+from kinsynth.core.writing import ChunkWriter
 from kinsynth.data.io import read_table
-from kinsynth.data.writing import ChunkWriter
-from kinsynth.errors import KinsynthError
 from kinsynth.generate.check import run_oracle
 
 

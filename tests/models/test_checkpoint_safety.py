@@ -15,7 +15,7 @@ import pytest
 import torch
 from support import FAST_CVAE, run_cli
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.models import load
 
 FAST = FAST_CVAE

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.data import ColumnTransform
-from kinsynth.errors import KinsynthError
 from kinsynth.models import LatentVariableModel, PPCAModel
 from kinsynth.models.base import SAMPLE_BLOCK_ROWS
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 import torch
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.data import ColumnTransform
-from kinsynth.errors import KinsynthError
 from kinsynth.models import LatentVariableModel, parse_target
 
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 from sklearn.decomposition import PCA
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.data import ColumnTransform
-from kinsynth.errors import KinsynthError
 from kinsynth.models import PPCAModel
 
 

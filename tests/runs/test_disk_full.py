@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from kinsynth.cli.guard import guarded
-from kinsynth.data.writing import ChunkWriter
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
+from kinsynth.core.writing import ChunkWriter
 from kinsynth.evaluate import figures
 from kinsynth.runs.contract import is_finished, write_marker
 from kinsynth.runs.lock import check_fresh_start

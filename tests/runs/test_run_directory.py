@@ -13,7 +13,7 @@ import pytest
 import torch
 from support import FAST_CVAE, run_cli
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.evaluate.callback import EvaluationCallback
 from kinsynth.runs.contract import LOCK
 from kinsynth.runs.lock import RunDirectoryLock, RunDirectoryRefused

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.models import LatentVariableModel, NonFiniteLossError, load
 from kinsynth.train.run import run_training
 

@@ -17,7 +17,7 @@ import pytorch_lightning as pl
 from omegaconf import OmegaConf
 from support import REPO_ROOT, run_cli
 
-from kinsynth.errors import RunInterrupted
+from kinsynth.core.errors import RunInterrupted
 from kinsynth.train.run import run_training
 
 HERE = Path(__file__).resolve().parent

@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 
 from kinsynth.campaign.space import DesignSpace, drop_built
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 
 OPTIMIZERS = ("discrete", "continuous")
 FAILURE_MODES = ("weight", "ignore")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.simulate.model import ModelSpec
 from kinsynth.simulate.runner import Outcome, evaluate
 

@@ -16,9 +16,10 @@ from kinsynth.campaign.pool import library_top, reference_pool
 from kinsynth.campaign.requirements import measured_needed
 from kinsynth.campaign.space import DesignSpace, design_keys, load_space_model
 from kinsynth.campaign.strategies import RandomStrategy, make_strategy
-from kinsynth.data.writing import FLOAT_FORMAT
-from kinsynth.errors import KinsynthError
-from kinsynth.models.limits import use_threads, whole_number
+from kinsynth.core.counts import whole_number
+from kinsynth.core.errors import KinsynthError
+from kinsynth.core.threads import use_threads
+from kinsynth.core.writing import FLOAT_FORMAT
 from kinsynth.runs.contract import CAMPAIGN, write_marker
 from kinsynth.runs.lock import RunDirectoryLock
 from kinsynth.simulate.library import shipped_library

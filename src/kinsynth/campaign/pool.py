@@ -20,8 +20,8 @@ import pandas as pd
 
 from kinsynth.campaign.build import Builder
 from kinsynth.campaign.space import DesignSpace
-from kinsynth.errors import KinsynthError
-from kinsynth.models.limits import positive_int
+from kinsynth.core.counts import positive_int
+from kinsynth.core.errors import KinsynthError
 from kinsynth.simulate.library import shipped_library
 
 log = logging.getLogger(__name__)

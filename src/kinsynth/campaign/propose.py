@@ -25,10 +25,10 @@ from kinsynth.campaign.loop import make_space
 from kinsynth.campaign.requirements import measured_needed
 from kinsynth.campaign.space import DesignSpace, design_keys
 from kinsynth.campaign.strategies import make_strategy
+from kinsynth.core.counts import positive_int
+from kinsynth.core.errors import KinsynthError
+from kinsynth.core.writing import FLOAT_FORMAT
 from kinsynth.data.io import describe, read_raw
-from kinsynth.data.writing import FLOAT_FORMAT
-from kinsynth.errors import KinsynthError
-from kinsynth.models.limits import positive_int
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.runs.contract import CAMPAIGN, NOT_IN_NAMES, read_overrides
 
 #: overrides that never tell two campaigns' settings apart: the seed is what a row averages over

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kinsynth.campaign.space import DesignSpace, drop_built
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 
 log = logging.getLogger(__name__)
 REGRESSORS = ("gradient_boosting", "random_forest")

@@ -29,8 +29,8 @@ from sklearn.ensemble import GradientBoostingRegressor
 
 from kinsynth.campaign.bo import candidate_designs
 from kinsynth.campaign.space import DesignSpace, drop_built
-from kinsynth.errors import KinsynthError
-from kinsynth.models.limits import whole_number
+from kinsynth.core.counts import whole_number
+from kinsynth.core.errors import KinsynthError
 
 # the paper's search space for GradientBoostingRegressor (their Bayes_comb_scenario scripts)
 SEARCH_SPACE: dict[str, tuple] = {

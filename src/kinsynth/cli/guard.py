@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kinsynth.errors import KinsynthError, RunInterrupted
+from kinsynth.core.errors import KinsynthError, RunInterrupted
 from kinsynth.runs.contract import ERROR
 
 log = logging.getLogger("kinsynth")

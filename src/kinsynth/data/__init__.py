@@ -1,14 +1,14 @@
 """Data layer: read and validate kinetic tables, scale them, serve them to Lightning.
 
-Names load on first use (:mod:`kinsynth.lazy`): the simulator and the sweep report import
-``kinsynth.data.writing`` and ``.default`` without torch and Lightning.
+Names load on first use (:mod:`kinsynth.core.lazy`): the simulator and the sweep report import
+``kinsynth.core.writing`` and ``.default`` without torch and Lightning.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kinsynth.lazy import lazy_exports
+from kinsynth.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kinsynth.data.datamodule import EpochBatches, KineticDataModule, SingleBatch

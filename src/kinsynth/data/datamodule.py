@@ -19,10 +19,10 @@ import pandas as pd
 import pytorch_lightning as pl
 import torch
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.data.default import DEFAULT_DATA_PATH
 from kinsynth.data.io import KineticTable, read_table, table_from_frame
 from kinsynth.data.transforms import ColumnTransform
-from kinsynth.errors import KinsynthError
 
 __all__ = ["Batch", "EpochBatches", "KineticDataModule", "SingleBatch"]
 

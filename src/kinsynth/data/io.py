@@ -1,7 +1,7 @@
 """Reading and validating kinetic-parameter tables.
 
 Every problem a user can cause with an input file is turned into a one-line
-:class:`~kinsynth.errors.KinsynthError` that names the file (and column/row where relevant) and
+:class:`~kinsynth.core.errors.KinsynthError` that names the file (and column/row where relevant) and
 says what was expected. Downstream code (splitting, scaling, models) can then assume a clean,
 finite, float64 table and never has to re-check.
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.data.default import DEFAULT_DATA_PATH
-from kinsynth.errors import KinsynthError
 
 __all__ = ["KineticTable", "describe", "read_raw", "read_table"]
 

@@ -19,7 +19,7 @@ import torch
 from scipy import special
 from sklearn.preprocessing import MinMaxScaler, QuantileTransformer, StandardScaler
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 
 __all__ = ["TRANSFORMS", "ColumnTransform"]
 

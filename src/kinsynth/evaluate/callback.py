@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytorch_lightning as pl
 
-from kinsynth.data.writing import write_csv
+from kinsynth.core.writing import write_csv
 from kinsynth.evaluate import figures
 from kinsynth.evaluate.metrics import evaluate_samples, reference_baselines
 from kinsynth.evaluate.metrics.caps import RowCaps, timed

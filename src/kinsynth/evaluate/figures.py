@@ -195,7 +195,7 @@ def save(fig: Figure, path: str) -> None:
 
     Atomically: a full disk leaves no half-written PNG under its name.
     """
-    from kinsynth.data.writing import atomic_path
+    from kinsynth.core.writing import atomic_path
 
     try:
         with atomic_path(path) as tmp:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.evaluate.metrics.conditional import SurrogateOracle
 
 ORACLES = ("auto", "simulator", "surrogate", "none")

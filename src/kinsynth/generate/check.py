@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.runs.contract import CONFIG, read_config, run_folder
 
 TOLERANCES = (0.05, 0.10)
@@ -41,8 +41,8 @@ def _trusted_data_settings(run: Path, cfg: Any) -> dict[str, Any]:
     """
     import inspect
 
+    from kinsynth.core.writing import not_a_regular_file
     from kinsynth.data import KineticDataModule
-    from kinsynth.data.writing import not_a_regular_file
 
     where = f"run={run}: {CONFIG}"
     data = OmegaConf.to_container(cfg.data, resolve=True) if "data" in cfg else None

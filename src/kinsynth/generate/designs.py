@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kinsynth.data.writing import ChunkWriter, write_csv
-from kinsynth.errors import KinsynthError
+from kinsynth.core.counts import whole_number
+from kinsynth.core.errors import KinsynthError
+from kinsynth.core.threads import use_threads
+from kinsynth.core.writing import ChunkWriter, write_csv
 from kinsynth.generate.check import CheckSummary
-from kinsynth.models.limits import available_cores, use_threads, whole_number
 
 log = logging.getLogger("kinsynth")
 
@@ -135,7 +136,7 @@ def generate_designs(
     # only now: a mistake in the arguments above is reported without 7 s of torch and Lightning
     from kinsynth.models import load
 
-    use_threads(available_cores() if threads is None else threads)
+    use_threads(threads)
     model = load(run)
     messages, write_used = _target_notes(model, target) if model.conditional else ([], False)
     for message in messages:

@@ -1,14 +1,14 @@
 """Generative models of kinetic parameter tables, all speaking the API of ``GenerativeModule``.
 
-Names load on first use (:mod:`kinsynth.lazy`): ``kinsynth.models.limits`` checks a campaign's
-arguments without importing torch and Lightning.
+Names load on first use (:mod:`kinsynth.core.lazy`): the size bounds in ``kinsynth.models.limits``
+are read without importing torch and Lightning.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kinsynth.lazy import lazy_exports
+from kinsynth.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kinsynth.models.base import GenerativeModule, parse_target

@@ -19,10 +19,11 @@ import pandas as pd
 import pytorch_lightning as pl
 import torch
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.counts import positive_int
+from kinsynth.core.errors import KinsynthError
 from kinsynth.models.checkpoints import SECTION, kinsynth_section, transform_from_checkpoint
 from kinsynth.models.elbo import kl_to_standard_normal
-from kinsynth.models.limits import MAX_LATENT_DIM, positive_int
+from kinsynth.models.limits import MAX_LATENT_DIM
 
 TargetRequest = float | int | tuple[float, float] | str | Sequence[float] | np.ndarray | None
 _TARGET_BANK_SIZE = 4096

@@ -17,8 +17,8 @@ from typing import Any
 
 import torch
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.data.transforms import ColumnTransform
-from kinsynth.errors import KinsynthError
 
 FORMAT_VERSION = 2
 SECTION = "kinsynth"
@@ -103,7 +103,7 @@ def atomic_checkpoint_io() -> Any:
     from lightning_fabric.utilities.cloud_io import get_filesystem
     from pytorch_lightning.plugins.io import TorchCheckpointIO
 
-    from kinsynth.data.writing import atomic_path
+    from kinsynth.core.writing import atomic_path
 
     class AtomicCheckpointIO(TorchCheckpointIO):
         def save_checkpoint(

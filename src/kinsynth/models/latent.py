@@ -19,7 +19,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.counts import positive_int
+from kinsynth.core.errors import KinsynthError
 from kinsynth.models.base import GenerativeModule
 from kinsynth.models.elbo import (
     LIKELIHOODS,
@@ -29,7 +30,7 @@ from kinsynth.models.elbo import (
     kl_weight,
     reconstruction_nll,
 )
-from kinsynth.models.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, positive_int
+from kinsynth.models.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS
 from kinsynth.models.networks import mlp
 
 Batch = tuple[torch.Tensor, torch.Tensor | None]

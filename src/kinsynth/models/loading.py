@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.models.base import GenerativeModule
 from kinsynth.models.checkpoints import SECTION, read_checkpoint
 from kinsynth.models.registry import resolve_model_class

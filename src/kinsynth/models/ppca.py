@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.models.base import GenerativeModule
 from kinsynth.models.elbo import kl_full_covariance
 

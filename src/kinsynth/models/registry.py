@@ -8,7 +8,7 @@ so a class can be renamed or moved without orphaning a saved model.
 
 from __future__ import annotations
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.models.base import GenerativeModule
 from kinsynth.models.latent import LatentVariableModel
 from kinsynth.models.ppca import PPCAModel

@@ -29,7 +29,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 
 CONFIG = Path(".hydra") / "config.yaml"
 HYDRA = Path(".hydra") / "hydra.yaml"
@@ -76,7 +76,7 @@ HEADLINE_METRICS = ("c2st_auc_joint", "cond_spearman", "hit_rate", "std_ratio_mi
 
 def write_marker(path: Path, content: dict[str, Any]) -> None:
     """Write a finished marker as JSON atomically: the whole file appears, or none at all."""
-    from kinsynth.data.writing import atomic_path
+    from kinsynth.core.writing import atomic_path
 
     with atomic_path(path) as tmp, open(tmp, "w") as file:
         json.dump(content, file, indent=2, sort_keys=True)

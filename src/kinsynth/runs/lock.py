@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.runs.contract import LOCK, RUN_OUTPUTS, holds_a_run, is_finished
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.runs.contract import BUDGET, IDENTITY, PATH_KEYS, PLACEMENT, original_cwd, read_config
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kinsynth.errors import KinsynthError
-from kinsynth.models.limits import whole_number
+from kinsynth.core.counts import whole_number
+from kinsynth.core.errors import KinsynthError
 from kinsynth.simulate.dataset import merge_shards, simulate_dataset, write_dataset
 from kinsynth.simulate.errors import SimulationError
 
@@ -57,7 +57,7 @@ def shard_path(out: str | Path, shard: int, n_shards: int) -> Path:
 
 
 def integer(key: str, value: object, minimum: int) -> int:
-    """:func:`kinsynth.models.limits.whole_number`, as the simulator's error type."""
+    """:func:`kinsynth.core.counts.whole_number`, as the simulator's error type."""
     try:
         return whole_number(key, value, minimum)
     except KinsynthError as error:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kinsynth.data.writing import FLOAT_FORMAT
+from kinsynth.core.writing import FLOAT_FORMAT
 from kinsynth.simulate.errors import SimulationError
 from kinsynth.simulate.model import ModelSpec, load_model
 from kinsynth.simulate.runner import Outcome, evaluate, resolve_workers

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 
 
 class SimulationError(KinsynthError, ValueError):

@@ -9,8 +9,8 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
+from kinsynth.core.counts import positive_int
 from kinsynth.models.checkpoints import read_checkpoint
-from kinsynth.models.limits import positive_int
 from kinsynth.runs.contract import (
     BUDGET,
     IDENTITY,

@@ -20,11 +20,11 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from kinsynth.cli.guard import in_multirun
-from kinsynth.errors import KinsynthError, RunInterrupted
+from kinsynth.core.errors import KinsynthError, RunInterrupted
+from kinsynth.core.threads import use_threads
 from kinsynth.evaluate.trust import objective_warning, trust_warnings
 from kinsynth.models import GenerativeModule, LatentVariableModel
 from kinsynth.models.checkpoints import atomic_checkpoint_io
-from kinsynth.models.limits import use_threads
 from kinsynth.runs.contract import ERROR, HEADLINE_METRICS, LAST_CHECKPOINT
 from kinsynth.runs.lock import RunDirectoryLock, check_fresh_start
 from kinsynth.runs.names import run_hparams, run_label
@@ -149,9 +149,7 @@ def _resuming(cfg: DictConfig, output_dir: Path) -> DictConfig:
 
 def _train(cfg: DictConfig, output_dir: Path, frame: pd.DataFrame | None) -> dict[str, float]:
     quiet_third_party()
-    # one per job, also for threads=null as before: sweeps must not oversubscribe the cores
-    threads = cfg.get("threads")
-    use_threads(1 if threads is None else threads)
+    use_threads(cfg.get("threads"))  # train.yaml: 1, so a sweep's jobs never oversubscribe
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     checkpoint = _resume_checkpoint(cfg.get("resume"), output_dir)
     resume_callbacks = resume_settings(cfg, output_dir, checkpoint)

@@ -48,7 +48,7 @@ class RowCaps:
     @classmethod
     def from_mapping(cls, values: dict[str, int | None] | None) -> RowCaps:
         """From a config mapping; unknown keys are a one-line error naming the key."""
-        from kinsynth.errors import KinsynthError
+        from kinsynth.core.errors import KinsynthError
 
         values = dict(values or {})
         known = set(cls.__dataclass_fields__)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 from kinsynth.evaluate.report.drawing import FIGURE_DIR, pick_latent, write_figures
 from kinsynth.evaluate.report.markdown import render_markdown
 from kinsynth.evaluate.report.tables import long_table, wide_table

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.data.default import DEFAULT_DATA_PATH
-from kinsynth.errors import KinsynthError
 from kinsynth.evaluate import figures
 from kinsynth.evaluate.report.tables import (
     REPORT_METRICS,

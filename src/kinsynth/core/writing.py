@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 from pandas.io.common import infer_compression
 
-from kinsynth.errors import KinsynthError
+from kinsynth.core.errors import KinsynthError
 
 #: About six significant digits: what a fold change or a flux is known to, and a third of the bytes
 #: of Python's shortest round-trip form.

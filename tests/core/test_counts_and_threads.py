@@ -1,4 +1,4 @@
-"""``kinsynth.models.limits``: size settings and the one way every command sets its threads."""
+"""``kinsynth.core``: the one check of a count and the one way every command sets its threads."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import pytest
 import torch
 from threadpoolctl import threadpool_info
 
-from kinsynth.errors import KinsynthError
-from kinsynth.models.limits import available_cores, positive_int, use_threads
+from kinsynth.core.counts import positive_int
+from kinsynth.core.errors import KinsynthError
+from kinsynth.core.threads import available_cores, use_threads
 
 
 def _pool_threads() -> set[int]:
@@ -24,8 +25,11 @@ def test_use_threads_sets_torch_and_the_blas_and_openmp_pools_alike() -> None:
     assert torch.get_num_threads() == 1 and _pool_threads() == {1}
 
 
-def test_use_threads_none_leaves_them_and_a_bad_value_is_one_line() -> None:
-    assert use_threads(None) is None and torch.get_num_threads() == 1
+def test_threads_null_means_every_core_and_a_bad_value_is_one_line() -> None:
+    try:
+        assert use_threads(None) == available_cores() == torch.get_num_threads()
+    finally:
+        use_threads(1)
     for bad in (0, -1, "abc", 1.5, True):
         with pytest.raises(KinsynthError, match=r"^threads=.*: expected a positive integer$"):
             use_threads(bad)
@@ -42,7 +46,7 @@ def test_available_cores_and_positive_int() -> None:
 def test_whole_number_is_every_commands_count_check() -> None:
     """The one check behind generate.py's n, a campaign's sizes, vanlent's options and the
     simulator's n: 3 and 3.0 pass; 3.5, abc and True do not; the minimum is in the line."""
-    from kinsynth.models.limits import whole_number
+    from kinsynth.core.counts import whole_number
     from kinsynth.simulate.cli import integer
     from kinsynth.simulate.errors import SimulationError
 
