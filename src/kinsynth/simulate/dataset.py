@@ -122,27 +122,6 @@ def merge_shards(paths: Iterable[str | Path]) -> pd.DataFrame:
     return merged
 
 
-def generate_default_data(
-    n_valid: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, workers: int | None = None
-) -> pd.DataFrame:
-    """The embedded data set: the first ``n_valid`` valid draws of the embedded model with ``seed``.
-
-    Draws more configurations in rounds until enough are valid; as draws are addressable by number,
-    the rows kept do not depend on the round sizes.
-    """
-    spec = load_model()
-    frames, drawn = [], 0
-    while sum(len(f) for f in frames) < n_valid:
-        batch = max(1024, int(1.5 * (n_valid - sum(len(f) for f in frames))))
-        folds = draw_fold_changes(spec, seed, drawn, drawn + batch)
-        values, outcome = evaluate(spec, folds, workers=workers)
-        ok = outcome == Outcome.ok
-        table = pd.DataFrame(folds, columns=spec.columns, index=pd.RangeIndex(drawn, drawn + batch))
-        frames.append(table[ok].assign(**{spec.target: values[ok]}))
-        drawn += batch
-    return pd.concat(frames).iloc[:n_valid]
-
-
 def measure_throughput(n: int = 2000, workers: int | None = None, seed: int = 0,
                        model: str | Path | ModelSpec | None = None) -> float:
     """Configurations per second of ``model`` (default: the embedded one) on ``workers``
