@@ -48,21 +48,21 @@ def main() -> int:
     for name in ("pytorch_lightning", "lightning", "lightning_fabric", "kinsynth"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
-    from bench import training as benchmark
+    from bench.report import Report, machine_context
 
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     if args.caps:
         from bench import caps
+        from bench.configs import REFERENCE_CSV
 
-        data = Path(args.data) if args.data else benchmark.CONF_DIR.parents[1] / "shared" / (
-            "data/pathway_I_5000.csv")
+        data = Path(args.data) if args.data else REFERENCE_CSV
         with tempfile.TemporaryDirectory(prefix="kinsynth-caps-") as tmp:
             print(caps.run(data, Path(tmp), say))
         return 0
     if args.cycles:
         from bench import cycles
 
-        report = benchmark.Report(context=benchmark.machine_context())
+        report = Report(context=machine_context())
         cycles.run(report, say)
         print(f"# context: {report.context}")
         print(report.table())
@@ -70,7 +70,7 @@ def main() -> int:
     if args.scale:
         from bench import scale
 
-        report = benchmark.Report(context=benchmark.machine_context())
+        report = Report(context=machine_context())
         with tempfile.TemporaryDirectory(prefix="kinsynth-scale-") as tmp:
             scale.run(report, say, tuple(args.scale_sizes), tuple(args.scale_generate), Path(tmp))
         print(f"# context: {report.context}")
@@ -79,7 +79,10 @@ def main() -> int:
             args.json.write_text(report.to_json())
         return 0
 
-    options = benchmark.QUICK if args.quick else benchmark.FULL
+    from bench import suite, sweeps
+    from bench.options import FULL, QUICK
+
+    options = QUICK if args.quick else FULL
     sizes = {
         "epochs": args.epochs,
         "timing_epochs": args.timing_epochs,
@@ -88,11 +91,11 @@ def main() -> int:
         "data": args.data,
     }
     options = replace(options, **{k: v for k, v in sizes.items() if v is not None})
-    report = benchmark.run(options, say)
+    report = suite.run(options, say)
     if args.sweep:
         say("thesis sweep (21 jobs, joblib, 2 workers) ...")
         with tempfile.TemporaryDirectory(prefix="kinsynth-sweep-") as tmp:
-            seconds, jobs, failed = benchmark.time_thesis_sweep(
+            seconds, jobs, failed = sweeps.time_thesis_sweep(
                 args.sweep_args, options.data, Path(tmp) / "sweep"
             )
         report.add(

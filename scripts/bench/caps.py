@@ -1,4 +1,4 @@
-"""How far the evaluation caps move the figures on the reference data (``--caps``, issue 11).
+"""How far the evaluation caps move the figures on the reference data (``--caps``).
 
 For seeds 0-2: train the copula floor (``model=cppca latent_dim=19``, seconds), then score its
 synthetic.csv with no caps, the default caps, and tight caps that bind on the 5,000-row reference.
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.training import compose
+from bench.configs import compose
 
 FIGURES = (
     "c2st_auc", "c2st_auc_joint", "mmd", "memorisation_ratio", "tstr_r2", "wasserstein_joint",

@@ -1,4 +1,4 @@
-"""The scale rows of the benchmark (``scripts/benchmark.py --scale``, issue 11).
+"""The scale rows of the benchmark (``scripts/benchmark.py --scale``).
 
 How the cost of a run grows with its data: reading, training (3 epochs) and the full evaluation on
 5k, 50k and 300k rows of a generated table of the reference shape, the peak memory of
@@ -148,7 +148,7 @@ def generation_rate(run_dir: Path, rows: int, threads: int) -> tuple[float, int]
 
 def run(report: Any, say: Any, sizes: tuple[int, ...], gen_rows: tuple[int, int],
         work: Path) -> None:
-    """Add every scale row to ``report`` (a bench.training.Report)."""
+    """Add every scale row to ``report`` (a bench.report.Report)."""
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     phases: dict[int, dict[str, float]] = {}
     for n in sizes:
