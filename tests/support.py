@@ -223,3 +223,14 @@ def generate_in_process(*args: str):
         cfg = compose("generate", overrides=list(args))
     settings = OmegaConf.to_container(cfg)
     return generate_from_settings(settings, Path(str(settings.get("out") or "designs.csv")))
+
+
+def hydra_parses(override: str) -> bool:
+    """Whether Hydra's own override grammar accepts ``override`` (as a command line hands it)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        OverridesParser.create().parse_override(override)
+    except Exception:  # Hydra raises its grammar errors under several types
+        return False
+    return True

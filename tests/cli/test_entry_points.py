@@ -1,7 +1,8 @@
 """The entry points as a user runs them: train.py (single and multirun) and generate.py.
 
-A few tests per command run it as a subprocess (exit codes, one-line errors, the run contract);
-what the library computes behind them is checked in-process.
+Each command's ``main`` runs in this process with a shell's argv, cwd and environment
+(``support.run_cli``): exit codes, one-line errors, the run contract. The same commands as real
+processes: ``tests/integration/test_commands.py``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from support import run_cli
+import pytest
+from support import hydra_parses, run_cli
 
 from kinsynth.cli import resolvers as config
 from kinsynth.runs.names import HEADLINE_METRICS, job_dir_name, ordered_metrics, safe_name
@@ -27,6 +28,18 @@ def test_job_folders_are_named_after_their_overrides():
     other = job_dir_name(f"seed=0,space.levels=[0.5,1,2],space.vary=[{columns},x],strategy=random",
                          6)
     assert other != name
+
+
+@pytest.mark.parametrize("overrides", [
+    "experiment=thesis,latent_dim=3,model=cvae",
+    "model.hidden=[64,64],seed=1",
+    "space.levels=[0.5,1,2],space.vary=[" + ",".join(f"vmax_forward_Enz_{c}" for c in "ABCDEF")
+    + "],strategy=random",
+])
+def test_a_printed_job_folder_can_be_pasted_into_run_and_resume(overrides: str) -> None:
+    folder = f"outputs/train/multirun/2026-12-02_00-25-17/{job_dir_name(overrides, 14)}"
+    for key in ("run", "resume"):
+        assert hydra_parses(f"{key}={folder}"), folder
 
 
 def test_a_run_directory_is_named_to_the_second_with_a_suffix_only_on_collision(tmp_path):

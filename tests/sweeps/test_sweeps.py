@@ -1,8 +1,10 @@
-"""Sweeps and beyond-one-machine runs through train.py, the way a user starts them.
+"""Sweeps through train.py, the way a user starts them, and the cluster launcher's config.
 
-Each test runs ``train.py`` in a subprocess on the toy table with tiny settings; they check that a
-launcher or sweeper runs every job, that a failed job is recorded without stopping the others, and
-that every run still writes the run-directory contract.
+Each test runs ``train.py``'s ``main`` in this process on the toy table with tiny settings (the
+joblib and submitit launchers start their job processes themselves); they check that a launcher or
+sweeper runs every job, that a failed job is recorded without stopping the others, and that every
+run still writes the run-directory contract. DDP and a killed sweep need a ``train.py`` process of
+their own: ``tests/integration/``.
 """
 
 from __future__ import annotations
@@ -24,10 +26,9 @@ TINY = (
 )
 
 
-def _train(*overrides: str, data: Path, multirun: bool = False, subprocess_: bool = False):
+def _train(*overrides: str, data: Path, multirun: bool = False):
     flags = ["-m"] if multirun else []
-    return run_cli("train.py", *flags, f"data.path={data}", *TINY, *overrides,
-                   subprocess_=subprocess_)
+    return run_cli("train.py", *flags, f"data.path={data}", *TINY, *overrides)
 
 
 def _job_dirs(sweep: Path) -> list[Path]:
@@ -121,28 +122,6 @@ def test_submitit_local_launcher_runs_two_jobs(toy_csv: Path, tmp_path: Path) ->
     assert (sweep / ".submitit").is_dir()
 
 
-@pytest.mark.slow(seconds=17)
-def test_ddp_with_two_cpu_processes_trains_and_writes_the_run_contract(
-    toy_csv: Path, tmp_path: Path
-) -> None:
-    run = tmp_path / "ddp"
-    result = _train(
-        "trainer=ddp",
-        "trainer.accelerator=cpu",
-        "trainer.devices=2",
-        "model=cvae",
-        "latent_dim=2",
-        f"hydra.run.dir={run}",
-        data=toy_csv,
-        subprocess_=True,  # Lightning starts rank 1 by re-running the script's command line
-    )
-    assert "Starting with 2 processes" in result.stdout + result.stderr
-    metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["epochs"] == 2 and "c2st_auc" in metrics
-    assert (run / "checkpoints" / "last.ckpt").is_file()
-    assert (run / "synthetic.csv").is_file()
-
-
 def test_slurm_launcher_config_composes_with_its_placeholders() -> None:
     """The SLURM config must compose (no cluster here): the submitit plugin and our defaults."""
     from hydra import compose, initialize_config_dir
@@ -196,53 +175,6 @@ def test_simulator_shards_run_as_a_multirun(tmp_path: Path) -> None:
         "sim.shard0of2.csv",
         "sim.shard1of2.csv",
     ]
-
-
-def _alive(pid: int) -> bool:
-    """Running (a zombie awaiting its reaper counts as ended)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-@pytest.mark.slow(seconds=9)
-def test_killing_a_parallel_sweep_ends_its_workers(toy_csv: Path, tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    sweep = tmp_path / "sweep"
-    command = [
-        sys.executable, str(REPO_ROOT / "train.py"), "-m", "hydra/launcher=local_parallel",
-        f"data.path={toy_csv}", "model=cvae", "latent_dim=2,3", "trainer.max_epochs=100000",
-        *TINY[1:], f"hydra.sweep.dir={sweep}", "logger=csv",
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "CI": "true"}
-    parent = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    def locks() -> list[Path]:
-        return [job_folder(sweep, job) / ".kinsynth.lock" for job in (0, 1)]
-
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and not all(
-        lock.is_file() and lock.read_text().strip() for lock in locks()
-    ):
-        time.sleep(0.2)
-    workers = [int(lock.read_text()) for lock in locks()]  # each job's lock records its pid
-    assert parent.pid not in workers and all(_alive(pid) for pid in workers)
-    parent.send_signal(signal.SIGKILL)
-    parent.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
-        time.sleep(0.2)
-    survivors = [pid for pid in workers if _alive(pid)]
-    for pid in survivors:  # do not leave them behind even when the test fails
-        os.kill(pid, signal.SIGKILL)
-    assert not survivors, f"sweep workers {survivors} outlived their parent"
 
 
 @pytest.mark.slow(seconds=6)

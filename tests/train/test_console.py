@@ -26,7 +26,7 @@ def test_the_filters_spare_a_users_own_warnings():
 def test_a_default_run_is_quiet_and_shows_progress(toy_csv, tmp_path, model):
     """In this process, under Python's default warning filter, as a user would see each warning
     once. Warnings raised while torch and Lightning import are checked where a process is fresh:
-    the installed wheel's first run (``tests/test_install.py``)."""
+    the installed wheel's first run (``tests/integration/test_install.py``)."""
     args = ("train.py", f"model={model}", f"data.path={toy_csv}",
             f"hydra.run.dir={tmp_path / 'run'}", "trainer.max_epochs=20", "latent_dim=3",
             "callbacks.evaluation.figures=false", "callbacks.evaluation.baselines=false")

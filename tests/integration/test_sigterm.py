@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 RUN = ("model=cvae", "latent_dim=3", "trainer.max_epochs=5", "trainer.check_val_every_n_epoch=2",
        "callbacks.model_checkpoint.every_n_epochs=2", "callbacks.evaluation.figures=false",
        "callbacks.evaluation.n_conditional=50", "logger=csv")
-STOP = ("+callbacks.sigterm._target_=test_signals.SigtermAt", "+callbacks.sigterm.epoch=3")
+STOP = ("+callbacks.sigterm._target_=test_sigterm.SigtermAt", "+callbacks.sigterm.epoch=3")
 
 
 class SigtermAt(pl.Callback):

@@ -1,4 +1,6 @@
-"""A run killed with SIGKILL and resumed gives the same numbers as one that was never stopped."""
+"""What SIGKILL leaves behind: a run that resumes to the same numbers, no orphaned sweep workers,
+and no held lock. Only a real process can be killed without running any of its cleanup.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from support import CLI_ENVIRONMENT, REPO_ROOT, run_cli
+
+from kinsynth.runs.contract import LOCK
+from kinsynth.runs.lock import RunDirectoryLock, RunDirectoryRefused
+from kinsynth.sweeps.plan import job_folder
 
 # small: the kill lands after the second periodic checkpoint (epoch 4), long before the end
 RUN = (
@@ -81,3 +87,60 @@ def test_sigkill_mid_run_then_resume_equals_the_uninterrupted_run(toy_csv: Path,
     for key in ("recon_mse", "kl", "c2st_auc"):
         assert resumed_metrics[key] == whole_metrics[key], key
     pd.testing.assert_frame_equal(resumed_synth, whole_synth, check_exact=True)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie awaiting its reaper counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.slow(seconds=9)
+def test_killing_a_parallel_sweep_ends_its_workers(toy_csv: Path, tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    command = [
+        sys.executable, str(REPO_ROOT / "train.py"), "-m", "hydra/launcher=local_parallel",
+        f"data.path={toy_csv}", "model=cvae", "latent_dim=2,3", "trainer.max_epochs=100000",
+        "callbacks.evaluation.baselines=false", "callbacks.evaluation.figures=false",
+        f"hydra.sweep.dir={sweep}", "logger=csv",
+    ]
+    parent = subprocess.Popen(command, env=_environment(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+
+    def locks() -> list[Path]:
+        return [job_folder(sweep, job) / ".kinsynth.lock" for job in (0, 1)]
+
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not all(
+        lock.is_file() and lock.read_text().strip() for lock in locks()
+    ):
+        time.sleep(0.2)
+    workers = [int(lock.read_text()) for lock in locks()]  # each job's lock records its pid
+    assert parent.pid not in workers and all(_alive(pid) for pid in workers)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    survivors = [pid for pid in workers if _alive(pid)]
+    for pid in survivors:  # do not leave them behind even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, f"sweep workers {survivors} outlived their parent"
+
+
+def test_the_lock_dies_with_a_killed_process(tmp_path: Path):
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from kinsynth.runs.lock import RunDirectoryLock; "
+        f"lock = RunDirectoryLock(__import__('pathlib').Path({str(tmp_path)!r})); "
+        "print('locked', flush=True); time.sleep(600)"
+    )], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    with pytest.raises(RunDirectoryRefused, match="another kinsynth process"):
+        RunDirectoryLock(tmp_path)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    assert (tmp_path / LOCK).exists()  # the file stays, the lock does not
+    RunDirectoryLock(tmp_path).release()

@@ -1,4 +1,5 @@
-"""The Makefile installs the CPU torch where no GPU is found (``make -n`` shows the plan)."""
+"""Installing kinsynth: the Makefile installs the CPU torch where no GPU is found (``make -n``
+shows the plan), and a built wheel installs into a fresh venv and trains from an empty folder."""
 
 from __future__ import annotations
 
