@@ -65,7 +65,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     With one worker per core, a long test that starts late keeps one core busy after the other
     has run out of work: worksteal cannot take a running test. Longest first, the last tests are
-    short ones on either worker (before this order, the 35 s reference run started at 150 s of a
+    short ones on either worker (in file order, the 35 s reference run started at 150 s of a
     200 s suite and the other core idled for its last 20 s). The sort is stable.
     """
     def order(item: pytest.Item) -> tuple[bool, float]:

@@ -1,4 +1,4 @@
-"""Large-table inputs (issue 11): .csv.gz and .parquet read like CSV; float32 on request."""
+"""Large-table inputs: .csv.gz and .parquet read like CSV; float32 on request."""
 
 from __future__ import annotations
 

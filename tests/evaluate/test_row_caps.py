@@ -1,4 +1,4 @@
-"""Evaluation caps (issue 11): bounded, seeded subsamples, recorded; exact nearest neighbours."""
+"""Evaluation caps: bounded, seeded subsamples, recorded; exact nearest neighbours."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A 5,000-column, 20-row table evaluates within bounded memory: the k x k figures are capped.
 
 ``corr_diff`` and ``gauss_kl`` build k x k matrices: 5,000 columns are 200 MB each, 50,000
-columns 20 GB (the issue's run was killed at 24 GB). They use at most
+columns 20 GB (an uncapped run on 50,000 columns was killed at 24 GB). They use at most
 ``max_rows.matrix_columns`` columns (a seeded subset), recorded as ``n_matrix_columns``.
 """
 

@@ -1,4 +1,4 @@
-"""Streaming generation (issue 11): the same seed gives the same rows whatever the chunk size."""
+"""Streaming generation: the same seed gives the same rows whatever the chunk size."""
 
 from __future__ import annotations
 

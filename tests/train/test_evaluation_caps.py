@@ -1,4 +1,4 @@
-"""A run's metrics.json records the rows each capped figure used (issue 11)."""
+"""A run's metrics.json records the rows each capped figure used."""
 
 from __future__ import annotations
 
