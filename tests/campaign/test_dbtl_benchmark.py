@@ -43,7 +43,7 @@ def test_the_cycle_timing_times_every_learner_alone():
     sys.path.insert(0, str(SCRIPT.parent))
     try:
         from bench import cycles
-        from bench.training import Report
+        from bench.report import Report
     finally:
         sys.path.remove(str(SCRIPT.parent))
     report = Report()
