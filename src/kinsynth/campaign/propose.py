@@ -19,12 +19,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from kinsynth.campaign.loop import make_space
-from kinsynth.campaign.requirements import measured_needed
 from kinsynth.campaign.space import DesignSpace, design_keys
-from kinsynth.campaign.strategies import make_strategy
+from kinsynth.campaign.strategies import strategy_from_config
 from kinsynth.core.counts import positive_int
 from kinsynth.core.errors import KinsynthError
 from kinsynth.core.writing import FLOAT_FORMAT
@@ -206,13 +205,10 @@ def propose_plate(cfg: DictConfig, built: pd.DataFrame | Path) -> pd.DataFrame:
     else:
         where = describe(built)
         built = read_built(built, columns, target, space.fixed, space)
-    options = OmegaConf.to_container(cfg.strategy, resolve=True)
-    assert isinstance(options, dict)
-    name = str(options.pop("name", ""))
-    strategy = make_strategy(name, space, target, int(cfg.seed), options)
-    measured, needed = int(built["valid"].sum()), max(1, measured_needed(name, strategy))
+    strategy = strategy_from_config(cfg.strategy, space, target, int(cfg.seed))
+    measured, needed = int(built["valid"].sum()), max(1, strategy.min_measured)
     if measured < needed:
         raise KinsynthError(f"{where}: {measured} built design(s) have a measured {target}; "
-                            f"strategy={name} needs at least {needed}")
+                            f"strategy={strategy.name} needs at least {needed}")
     rng = np.random.default_rng([int(cfg.seed), 2])
-    return space.snap(strategy.propose(built, n, rng))
+    return strategy.propose(built, n, rng)
