@@ -103,8 +103,8 @@ def test_bo_bad_input_is_one_line(spec):
         make_strategy("bo", space, "Product_I", 0, {"optimizer": "newton"})
     built = space.sample(5, np.random.default_rng(0)).assign(
         Product_I=[1.0, 1.1, np.nan, np.nan, np.nan], valid=[True, True, False, False, False])
-    with pytest.raises(KinsynthError, match=r"^strategy=bo needs at least 3 built design\(s\) with a "
-                       r"measured Product_I; got 2$"):
+    message = r"^strategy=bo needs at least 3 built design\(s\) with a measured Product_I; got 2$"
+    with pytest.raises(KinsynthError, match=message):
         make_strategy("bo", space, "Product_I", 0, {}).propose(built, 4,
                                                                np.random.default_rng(0))
 
