@@ -17,6 +17,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from kinsynth.data.location import is_unset
 from kinsynth.runs.contract import HEADLINE_METRICS, NOT_IN_FOLDER_NAMES, NOT_IN_NAMES
 
 _MAX_NAME = 120
@@ -163,7 +164,7 @@ def run_hparams(cfg: DictConfig) -> dict[str, Any]:
         "optimizer.weight_decay": pick("optimizer.weight_decay"),
         "data.transform": pick("data.transform"),
         "data.batch_size": pick("data.batch_size"),
-        "data.path": pick("data.path") or "embedded default",
+        "data.path": "embedded default" if is_unset(pick("data.path")) else pick("data.path"),
         "trainer.max_epochs": pick("trainer.max_epochs"),
         "seed": pick("seed"),
     }
