@@ -62,8 +62,8 @@ def fit(
     answers ``sample``, ``encode``, ``reconstruct`` and ``kl`` in original units, and
     ``save(path)``; ``kinsynth.load(path)`` reads it back.
     """
-    from kinsynth.cli.resolvers import claim_fresh_dir
     from kinsynth.models.loading import load
+    from kinsynth.runs.names import claim_fresh_dir
     from kinsynth.train.run import run_training
 
     settings = {"model": model, "data.path": None, "data.target": target, "progress_bar": False,

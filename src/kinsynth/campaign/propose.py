@@ -28,6 +28,7 @@ from kinsynth.core.counts import positive_int
 from kinsynth.core.errors import KinsynthError
 from kinsynth.core.writing import FLOAT_FORMAT
 from kinsynth.data.io import describe, read_raw
+from kinsynth.data.location import data_file, is_unset
 
 log = logging.getLogger(__name__)
 
@@ -182,10 +183,10 @@ def propose_from_table(cfg: DictConfig) -> pd.DataFrame:
     out = check_out(cfg.get("out"))
     if out.exists() and not cfg.get("overwrite", False):
         raise KinsynthError(f"out={out}: exists; choose another file or pass overwrite=true")
-    if cfg.data.get("path") in (None, "", "None", "null"):
+    if is_unset(cfg.data.get("path")):
         raise KinsynthError("data.path: step=propose fits on the strains you built; pass "
                             "data.path=<built.csv> (the design columns and the measured flux)")
-    designs = propose_plate(cfg, Path(str(cfg.data.path)))
+    designs = propose_plate(cfg, data_file(cfg.data.path))
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         designs.to_csv(out, index=False, float_format=FLOAT_FORMAT)
