@@ -46,8 +46,11 @@ train: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
+# ruff: style and likely bugs; lint-imports: the layers contract in pyproject.toml (a package
+# imports only from the layers below it)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 benchmark: $(VENV)/.installed
 	$(PY) scripts/benchmark.py

@@ -33,7 +33,6 @@ SCHEDULES = {
     "vanlent": ["initial_designs=50", "cycles=4", "designs_per_cycle=50"],
     "art": ["initial_designs=16", "cycles=4", "designs_per_cycle=16"],
 }
-STRATEGIES = ["random", "recommender", "vanlent", "bo", "generative"]
 
 
 def sweep_command(landscape: str, schedule: str, strategies: list[str], seeds: list[int],
@@ -51,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--landscapes", nargs="+", default=list(LANDSCAPES),
                         choices=list(LANDSCAPES))
-    parser.add_argument("--strategies", nargs="+", default=STRATEGIES)
+    from kinsynth.campaign.strategies import strategy_names
+
+    parser.add_argument("--strategies", nargs="+", default=strategy_names(),
+                        choices=strategy_names())
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--schedule", default="vanlent", choices=list(SCHEDULES))
     parser.add_argument("--noise", type=float, default=0.0,

@@ -1,6 +1,6 @@
 """Seconds per DBTL cycle: each strategy proposing 50 designs from 200 built ones (``--cycles``).
 
-The target: a ``bo`` cycle of 50 designs stays under a minute on 2 cores. A cycle inside a
+A ``bo`` cycle of 50 designs should stay under a minute on 2 cores. A cycle inside a
 benchmark sweep shares its core with the other jobs (``propose_seconds`` in ``cycles.csv`` is
 wall-clock under that load), so this times each strategy alone, in this process: the built
 designs are 200 random draws of the landscape, built by its simulator (the size of a campaign's
@@ -15,13 +15,18 @@ from typing import Any
 
 import numpy as np
 from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
 
 from bench.configs import CONF_DIR
 
 LANDSCAPES = {"pathway_I": "default", "vanlent_pathway_A": "vanlent_pathway_A",
               "burden": "burden"}
-STRATEGIES = ("recommender", "vanlent", "bo", "generative")
+
+
+#: strategies that learn (random proposes in microseconds and is left out)
+def learning_strategies() -> list[str]:
+    from kinsynth.campaign.strategies import strategy_class, strategy_names
+
+    return [name for name in strategy_names() if strategy_class(name).min_measured > 0]
 
 
 def _built(space_name: str, n_built: int, seed: int) -> tuple[Any, str, Any, Any]:
@@ -38,24 +43,21 @@ def _built(space_name: str, n_built: int, seed: int) -> tuple[Any, str, Any, Any
     return space, builder.spec.target, built, rng
 
 
-def _strategy_options(name: str) -> dict[str, Any]:
+def _strategy_config(name: str) -> Any:
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("dbtl", overrides=[f"strategy={name}"])
-    options = OmegaConf.to_container(cfg.strategy, resolve=True)
-    options.pop("name", None)
-    return options
+        return compose("dbtl", overrides=[f"strategy={name}"]).strategy
 
 
 def run(report: Any, say: Any, landscapes: tuple[str, ...] = tuple(LANDSCAPES),
         n_built: int = 200, n: int = 50, seed: int = 0) -> None:
-    from kinsynth.campaign.strategies import make_strategy
+    from kinsynth.campaign.strategies import strategy_from_config
 
     for landscape in landscapes:
         space, target, built, rng = _built(LANDSCAPES[landscape], n_built, seed)
         seconds = {}
-        for name in STRATEGIES:
+        for name in learning_strategies():
             say(f"{landscape}: {name} proposes {n} from {n_built} built ...")
-            strategy = make_strategy(name, space, target, seed, _strategy_options(name))
+            strategy = strategy_from_config(_strategy_config(name), space, target, seed)
             wall, cpu = time.perf_counter(), time.process_time()
             batch = strategy.propose(built, n, rng)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

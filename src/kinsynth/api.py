@@ -62,8 +62,8 @@ def fit(
     answers ``sample``, ``encode``, ``reconstruct`` and ``kl`` in original units, and
     ``save(path)``; ``kinsynth.load(path)`` reads it back.
     """
-    from kinsynth.cli.resolvers import claim_fresh_dir
     from kinsynth.models.loading import load
+    from kinsynth.runs.names import claim_fresh_dir
     from kinsynth.train.run import run_training
 
     settings = {"model": model, "data.path": None, "data.target": target, "progress_bar": False,
@@ -91,10 +91,17 @@ def propose(
     ``options`` set the strategy's own settings (``strategy.<key>`` in dbtl.yaml).
     """
     from kinsynth.campaign.propose import propose_plate
+    from kinsynth.campaign.strategies import strategy_class
 
-    settings: dict[str, Any] = {"strategy": strategy, "seed": seed, "designs_per_cycle": n,
-                                "step": "propose"}
+    strategy_class(strategy)  # an unknown name is one line listing the registered ones
+    settings: dict[str, Any] = {"seed": seed, "designs_per_cycle": n, "step": "propose"}
     if space:
         settings["space"] = dict(space)
-    settings.update({f"strategy.{key}": value for key, value in options.items()})
-    return propose_plate(compose("dbtl", settings), built)
+    if (CONF_DIR / "strategy" / f"{strategy}.yaml").is_file():
+        settings["strategy"] = strategy
+        settings.update({f"strategy.{key}": value for key, value in options.items()})
+        return propose_plate(compose("dbtl", settings), built)
+    # a strategy registered from Python, without a YAML: its typed options hold its defaults
+    cfg = compose("dbtl", settings)
+    cfg.strategy = OmegaConf.create({"name": strategy, **options})
+    return propose_plate(cfg, built)

@@ -12,12 +12,12 @@ from support import TOY_ANTIMONY, run_cli
 from support import compose_dbtl as compose
 
 from kinsynth.campaign import propose_from_table, run_campaign
-from kinsynth.campaign.bo import BayesOptStrategy
 from kinsynth.campaign.loop import _cycle_row, landscape_maximum
 from kinsynth.campaign.pool import ReferencePool
 from kinsynth.campaign.space import DesignSpace, design_keys
 from kinsynth.campaign.strategies import make_strategy
-from kinsynth.campaign.vanlent import level_distributions
+from kinsynth.campaign.strategies.bo import BayesOptStrategy
+from kinsynth.campaign.strategies.vanlent import level_distributions
 from kinsynth.core.errors import KinsynthError
 from kinsynth.simulate.model import load_model
 
@@ -73,14 +73,15 @@ def test_bo_proposes_nothing_built_and_nothing_twice(spec):
     built = built.assign(Product_I=np.log(built["vmax_forward_Enz_A"]) + 1.0, valid=True)
     strategy = BayesOptStrategy(space, "Product_I", mc_samples=16)
     candidates = pd.concat([built[list(space.columns)]] * 2 + [space.sample(40, rng)])
-    batch = strategy.choose(built, candidates, 10, rng)
+    strategy.fit(built, rng)
+    batch = strategy.pick(built, candidates, 10)
     keys = design_keys(batch, space.columns)
     assert len(batch) == min(10, 27 - len(built)) and len(set(keys)) == len(keys)
     assert not set(keys) & set(design_keys(built, space.columns))
     # the enumerated library: 27 designs; asking for all that are left gives exactly those
     rest = strategy.propose(built, 27 - len(built), rng)
     assert set(design_keys(rest, space.columns)) | set(design_keys(built, space.columns)) == \
-        set(design_keys(strategy.candidates(rng), space.columns))
+        set(design_keys(space.enumerate(), space.columns))
 
 
 def test_bo_with_the_continuous_optimizer(spec):
@@ -102,7 +103,8 @@ def test_bo_bad_input_is_one_line(spec):
         make_strategy("bo", space, "Product_I", 0, {"optimizer": "newton"})
     built = space.sample(5, np.random.default_rng(0)).assign(
         Product_I=[1.0, 1.1, np.nan, np.nan, np.nan], valid=[True, True, False, False, False])
-    with pytest.raises(KinsynthError, match=r"needs at least 3 valid built designs .* got 2$"):
+    message = r"^strategy=bo needs at least 3 built design\(s\) with a measured Product_I; got 2$"
+    with pytest.raises(KinsynthError, match=message):
         make_strategy("bo", space, "Product_I", 0, {}).propose(built, 4,
                                                                np.random.default_rng(0))
 
@@ -183,8 +185,9 @@ def test_van_lent_level_distributions_by_hand():
 
 
 def test_the_diversity_knob_spreads_the_batch():
+    from kinsynth.campaign.features import standardised_log
     from kinsynth.campaign.loop import batch_diversity
-    from kinsynth.campaign.strategies import diverse_pick
+    from kinsynth.campaign.strategies.generative import diverse_pick
 
     space = DesignSpace(("a", "b"), np.array([0.25, 0.25]), np.array([4.0, 4.0]))
     rng = np.random.default_rng(0)
@@ -194,12 +197,13 @@ def test_the_diversity_knob_spreads_the_batch():
     frame = pd.DataFrame(np.vstack([near, spread]), columns=["a", "b"])
     order = np.arange(60)
     plain = frame.iloc[order[:6]]
-    picked = diverse_pick(np.log(frame.to_numpy()), order, 6, 10.0, space, 0)
+    points = standardised_log(frame, space)
+    picked = diverse_pick(points, order, 6, 10.0, 0)
     diverse = frame.iloc[picked[:6]]
     assert picked[0] == 0  # the best-ranked design stays in the batch
     assert len(set(picked)) == 60  # a permutation: the rest follow for top-ups
     assert batch_diversity(diverse, space) > 5 * batch_diversity(plain, space)
-    assert diverse_pick(np.log(frame.to_numpy()), order, 6, 1.0, space, 0).tolist() == \
+    assert diverse_pick(points, order, 6, 1.0, 0).tolist() == \
         order.tolist()  # factor 1: the plain top n
     with pytest.raises(KinsynthError, match=r"strategy.diversity=0.5: expected 0 \(off\)"):
         make_strategy("generative", space, "Product_I", 0, {"diversity": 0.5})

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from support import hydra_parses, run_cli
 
-from kinsynth.cli import resolvers as config
+from kinsynth.runs import names
 from kinsynth.runs.names import HEADLINE_METRICS, job_dir_name, ordered_metrics, safe_name
 
 
@@ -44,10 +44,10 @@ def test_a_printed_job_folder_can_be_pasted_into_run_and_resume(overrides: str) 
 
 def test_a_run_directory_is_named_to_the_second_with_a_suffix_only_on_collision(tmp_path):
     path = str(tmp_path / "runs" / "2026-11-28_17-17-25")
-    assert config.claim_fresh_dir(path) == path
-    assert config.claim_fresh_dir(path) == path  # the same config resolved twice: same directory
-    config._CLAIMED.clear()  # as another process starting in the same second
-    assert config.claim_fresh_dir(path) == path + "-2"
+    assert names.claim_fresh_dir(path) == path
+    assert names.claim_fresh_dir(path) == path  # the same config resolved twice: same directory
+    names._CLAIMED.clear()  # as another process starting in the same second
+    assert names.claim_fresh_dir(path) == path + "-2"
 
 
 def test_metrics_are_ordered_headline_first_and_bookkeeping_last():

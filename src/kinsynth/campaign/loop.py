@@ -9,13 +9,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from kinsynth.campaign.build import Builder
+from kinsynth.campaign.features import standardised_log
 from kinsynth.campaign.pool import library_top, reference_pool
-from kinsynth.campaign.requirements import measured_needed
 from kinsynth.campaign.space import DesignSpace, design_keys, load_space_model
-from kinsynth.campaign.strategies import RandomStrategy, make_strategy
+from kinsynth.campaign.strategies import strategy_from_config
+from kinsynth.campaign.strategies.random_designs import RandomStrategy
 from kinsynth.core.counts import whole_number
 from kinsynth.core.errors import KinsynthError
 from kinsynth.core.threads import use_threads
@@ -53,10 +54,7 @@ def batch_diversity(designs: pd.DataFrame, space: DesignSpace,
     if len(designs) > max_rows:
         keep = np.random.default_rng(0).choice(len(designs), size=max_rows, replace=False)
         designs = designs.iloc[np.sort(keep)]
-    logs = np.log(designs[list(space.columns)].to_numpy(float))
-    spread = np.log(space.highs) - np.log(space.lows)
-    scale = np.where(spread > 0, spread / np.sqrt(12), 1.0)  # sd of a log-uniform draw
-    return float(pdist(logs / scale).mean()), len(designs)
+    return float(pdist(standardised_log(designs, space)).mean()), len(designs)
 
 
 def _check_sizes(cfg: DictConfig) -> tuple[int, int, int]:
@@ -85,11 +83,8 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
     use_threads(cfg.get("threads"))
     space, builder = make_space(cfg)
     target = builder.spec.target
-    options = OmegaConf.to_container(cfg.strategy, resolve=True)
-    assert isinstance(options, dict)
-    name = str(options.pop("name", ""))
-    strategy = make_strategy(name, space, target, int(cfg.seed), options)
-    needed = measured_needed(name, strategy)
+    strategy = strategy_from_config(cfg.strategy, space, target, int(cfg.seed))
+    name, needed = strategy.name, strategy.min_measured
     if cycles and n_initial < needed:
         raise KinsynthError(f"initial_designs={n_initial}: strategy={name} fits on at least "
                             f"{needed} built designs with a flux; expected initial_designs >= "
@@ -112,9 +107,9 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
         elif (measured := int(np.isfinite(built[target].to_numpy(float)).sum())) < needed:
             log.warning("cycle %d: %d built design(s) have a flux, strategy=%s needs %d; this "
                         "batch is random", cycle, measured, name, needed)
-            batch = space.snap(RandomStrategy(space, target).propose(built, per_cycle, rng))
+            batch = RandomStrategy(space, target).propose(built, per_cycle, rng)
         else:
-            batch = space.snap(strategy.propose(built, per_cycle, rng))
+            batch = strategy.propose(built, per_cycle, rng)
         propose_seconds = time.perf_counter() - started
         started = time.perf_counter()
         measured, true_flux, valid = builder.build(batch)

@@ -8,7 +8,6 @@ discrete library, simulated for its true top 100.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import logging
 from collections.abc import Callable
@@ -96,8 +95,7 @@ def reference_pool(builder: Builder, space: DesignSpace, n: int, seed: int,
 
 def library_top(builder: Builder, space: DesignSpace, k: int, cache_dir: Path) -> pd.DataFrame:
     """The true top ``k`` designs of a whole discrete library (simulated once, then cached)."""
-    per_column = [space.column_levels(j) for j in range(len(space.columns))]
-    grid = pd.DataFrame(list(itertools.product(*per_column)), columns=list(space.columns))
+    grid = space.enumerate()
     path = Path(cache_dir) / f"library-{pool_key(builder, space, len(grid), 0)}.npy"
     flux, _ = _cached_flux(path, "the whole library", lambda: grid, builder)
     valid = np.flatnonzero(np.isfinite(flux))  # a design that fails is never a top design

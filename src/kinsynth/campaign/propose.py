@@ -19,16 +19,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from kinsynth.campaign.loop import make_space
-from kinsynth.campaign.requirements import measured_needed
 from kinsynth.campaign.space import DesignSpace, design_keys
-from kinsynth.campaign.strategies import make_strategy
+from kinsynth.campaign.strategies import strategy_from_config
 from kinsynth.core.counts import positive_int
 from kinsynth.core.errors import KinsynthError
 from kinsynth.core.writing import FLOAT_FORMAT
 from kinsynth.data.io import describe, read_raw
+from kinsynth.data.location import data_file, is_unset
 
 log = logging.getLogger(__name__)
 
@@ -183,10 +183,10 @@ def propose_from_table(cfg: DictConfig) -> pd.DataFrame:
     out = check_out(cfg.get("out"))
     if out.exists() and not cfg.get("overwrite", False):
         raise KinsynthError(f"out={out}: exists; choose another file or pass overwrite=true")
-    if cfg.data.get("path") in (None, "", "None", "null"):
+    if is_unset(cfg.data.get("path")):
         raise KinsynthError("data.path: step=propose fits on the strains you built; pass "
                             "data.path=<built.csv> (the design columns and the measured flux)")
-    designs = propose_plate(cfg, Path(str(cfg.data.path)))
+    designs = propose_plate(cfg, data_file(cfg.data.path))
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         designs.to_csv(out, index=False, float_format=FLOAT_FORMAT)
@@ -206,13 +206,10 @@ def propose_plate(cfg: DictConfig, built: pd.DataFrame | Path) -> pd.DataFrame:
     else:
         where = describe(built)
         built = read_built(built, columns, target, space.fixed, space)
-    options = OmegaConf.to_container(cfg.strategy, resolve=True)
-    assert isinstance(options, dict)
-    name = str(options.pop("name", ""))
-    strategy = make_strategy(name, space, target, int(cfg.seed), options)
-    measured, needed = int(built["valid"].sum()), max(1, measured_needed(name, strategy))
+    strategy = strategy_from_config(cfg.strategy, space, target, int(cfg.seed))
+    measured, needed = int(built["valid"].sum()), max(1, strategy.min_measured)
     if measured < needed:
         raise KinsynthError(f"{where}: {measured} built design(s) have a measured {target}; "
-                            f"strategy={name} needs at least {needed}")
+                            f"strategy={strategy.name} needs at least {needed}")
     rng = np.random.default_rng([int(cfg.seed), 2])
-    return space.snap(strategy.propose(built, n, rng))
+    return strategy.propose(built, n, rng)

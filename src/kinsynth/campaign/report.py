@@ -120,8 +120,9 @@ def _figure(cycles: pd.DataFrame, path: Path) -> None:
     if "top1_found" in cycles:
         panels.append(("top1_found", "top-1 % designs found (flux > pool q99)"))
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
-    colours = {"random": "black", "recommender": "tab:orange", "generative": "cyan",
-               "bo": "tab:purple", "vanlent": "tab:green"}
+    from kinsynth.campaign.strategies import strategy_class, strategy_names
+
+    colours = {name: strategy_class(name).colour for name in strategy_names()}
     n_seeds = cycles.groupby("strategy")["seed"].nunique().max()
     for ax, (column, label) in zip(axes[0], panels, strict=True):
         variants: dict[str, int] = {}  # a strategy's variants share its colour, not its line style

@@ -11,6 +11,7 @@ columns is small enough to simulate whole, which is what gives ``top100_found`` 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -101,6 +102,22 @@ class DesignSpace:
         else:
             values = rng.uniform(self.lows, self.highs, size=(n, len(self.columns)))
         return pd.DataFrame(values, columns=list(self.columns))
+
+    def enumerate(self) -> pd.DataFrame:
+        """Every design of a discrete library, in a fixed order (the product of the levels)."""
+        if not self.discrete:
+            raise KinsynthError("a continuous design space has no finite list of designs; "
+                                "set space.levels to enumerate a library")
+        per_column = [self.column_levels(j) for j in range(len(self.columns))]
+        return pd.DataFrame(list(itertools.product(*per_column)), columns=list(self.columns))
+
+    def candidates(self, pool_size: int, max_enumerate: int,
+                   rng: np.random.Generator) -> pd.DataFrame:
+        """The designs a strategy scores: the whole library when it holds at most
+        ``max_enumerate`` designs, else ``pool_size`` random designs (snapped to its levels)."""
+        if self.discrete and self.library_size <= max_enumerate:
+            return self.enumerate()
+        return self.snap(self.sample(pool_size, rng))
 
     def snap(self, designs: pd.DataFrame) -> pd.DataFrame:
         """Clip into the ranges and, for a library, move every value to its nearest level."""

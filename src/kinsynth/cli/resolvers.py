@@ -7,28 +7,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-_CLAIMED: dict[str, str] = {}
-
-
-def claim_fresh_dir(path: str) -> str:
-    """``path`` itself, created now, or ``path-2``, ``path-3``... when another run took it first.
-
-    Run directories are named to the second (microseconds made every name unreadable); creating
-    the directory here, atomically, is what keeps two runs started in the same second apart.
-    Remembered per process, so resolving the same config twice names the same directory.
-    """
-    if path not in _CLAIMED:
-        base = Path(path)
-        candidate, k = base, 1
-        while True:
-            try:
-                candidate.mkdir(parents=True)
-                break
-            except FileExistsError:
-                k += 1
-                candidate = base.with_name(f"{base.name}-{k}")
-        _CLAIMED[path] = str(candidate)
-    return _CLAIMED[path]
+from kinsynth.runs.names import claim_fresh_dir
 
 
 def run_dir(resume: str | None, fresh: str, step: str | None = None) -> str:

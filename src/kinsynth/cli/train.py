@@ -20,10 +20,11 @@ def app(cfg: DictConfig) -> float | None:
     check_file(cfg.data.get("path"))  # a wrong data.path in a second, before torch loads
     from kinsynth.train.run import objective, run_training
 
-    metrics = run_training(cfg, HydraConfig.get().runtime.output_dir)
+    sweeping = in_multirun()
+    metrics = run_training(cfg, HydraConfig.get().runtime.output_dir, sweeping=sweeping)
     if not metrics or not cfg.get("optimized_metric"):
         return None
-    return objective(metrics, cfg.optimized_metric, sweeping=in_multirun())
+    return objective(metrics, cfg.optimized_metric, sweeping=sweeping)
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,8 +19,8 @@ import pytorch_lightning as pl
 import torch
 
 from kinsynth.core.errors import KinsynthError
-from kinsynth.data.default import DEFAULT_DATA_PATH
 from kinsynth.data.io import KineticTable, read_table, table_from_frame
+from kinsynth.data.location import is_embedded, is_unset
 from kinsynth.data.transforms import ColumnTransform
 
 __all__ = ["Batch", "EpochBatches", "KineticDataModule", "SingleBatch"]
@@ -100,10 +99,10 @@ class KineticDataModule(pl.LightningDataModule):
         super().__init__()
         # stored in checkpoints, so a run records its data settings (a frame is data, not one)
         self.save_hyperparameters(ignore=["frame"])
-        if frame is not None and path is not None:
+        if frame is not None and not is_unset(path):
             raise KinsynthError("data: give a file (data.path) or a DataFrame, not both")
         self.frame = frame
-        self.path = None if path is None else str(path)
+        self.path = None if is_unset(path) else str(path)
         self.target = target
         self.requested_features = None if features is None else [str(f) for f in features]
         self.split = _check_split(split)
@@ -156,7 +155,7 @@ class KineticDataModule(pl.LightningDataModule):
         """Whether the data is kinsynth's embedded data set (its simulator is then the oracle)."""
         if self.frame is not None:
             return False
-        return self.path is None or Path(self.path).resolve() == DEFAULT_DATA_PATH.resolve()
+        return is_embedded(self.path)
 
     # -------------------------------------------------------------------------- dataloaders
 

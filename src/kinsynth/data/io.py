@@ -22,6 +22,7 @@ import pandas as pd
 
 from kinsynth.core.errors import KinsynthError
 from kinsynth.data.default import DEFAULT_DATA_PATH
+from kinsynth.data.location import data_file
 
 __all__ = ["KineticTable", "describe", "read_raw", "read_table"]
 
@@ -76,7 +77,7 @@ def read_table(
 
     Raises :class:`KinsynthError` (one line, naming file and column) on any malformed input.
     """
-    file = _resolve_path(path)
+    file = data_file(path)
     where = describe(file)
     raw = read_raw(file, dtype)
     return _validated(raw, target, features, dtype, where, str(file))
@@ -144,7 +145,7 @@ def read_raw(path: str | Path, dtype: type = np.float64) -> pd.DataFrame:
     For tables whose columns mean more than numbers (a lab's built designs: a ``valid`` column,
     an empty flux for a strain that did not produce), which their reader checks itself.
     """
-    file = _resolve_path(path)
+    file = data_file(path)
     where = describe(file)
     if file.suffix.lower() == ".parquet":
         return _read_parquet(file, where)
@@ -155,7 +156,7 @@ def check_file(path: str | Path | None) -> None:
     """:func:`read_raw`'s checks that need only the first line: found, readable, commas, unique
     names. ``train.py`` runs them before it loads torch and Lightning, so a mistyped
     ``data.path`` is reported in a second, not after eight; the run reads the table later."""
-    file = _resolve_path(path)
+    file = data_file(path)
     where = describe(file)
     if file.suffix.lower() == ".parquet":
         _check_parquet_found(file, where)
@@ -170,11 +171,6 @@ def _checked_header(file: Path, where: str) -> list[str]:
     names = _parse_header(header_line)
     _check_duplicates(names, where)
     return names
-
-
-def _resolve_path(path: str | Path | None) -> Path:
-    """Map ``None`` to the embedded default and expand ``~`` so messages show the real path."""
-    return DEFAULT_DATA_PATH if path is None else Path(path).expanduser()
 
 
 def _read_header_line(file: Path, where: str) -> str:

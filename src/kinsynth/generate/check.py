@@ -43,6 +43,7 @@ def _trusted_data_settings(run: Path, cfg: Any) -> dict[str, Any]:
 
     from kinsynth.core.writing import not_a_regular_file
     from kinsynth.data import KineticDataModule
+    from kinsynth.data.location import data_file
 
     where = f"run={run}: {CONFIG}"
     data = OmegaConf.to_container(cfg.data, resolve=True) if "data" in cfg else None
@@ -58,7 +59,7 @@ def _trusted_data_settings(run: Path, cfg: Any) -> dict[str, Any]:
         )
     path = data.get("path")
     if path is not None:
-        kind = not_a_regular_file(Path(str(path)).expanduser())
+        kind = not_a_regular_file(data_file(path))
         if kind is not None:
             raise KinsynthError(
                 f"{where}: data.path={path} is {kind}, not a regular file; check=true reads "

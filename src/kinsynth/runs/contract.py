@@ -30,6 +30,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.core.errors import KinsynthError
+from kinsynth.data.location import data_file, is_unset
 
 CONFIG = Path(".hydra") / "config.yaml"
 HYDRA = Path(".hydra") / "hydra.yaml"
@@ -170,9 +171,10 @@ def read_config(run: Path, resolve_paths: bool = True) -> DictConfig | None:
     """The run's composed config, None for a run made without Hydra.
 
     Hydra leaves ``${hydra:runtime.*}`` in config.yaml, which only resolves inside that run; they
-    are replaced by the run's own values. With ``resolve_paths`` a relative ``data.path`` is made
-    absolute against the directory the run was started in, so a run reads the same file whatever
-    directory it is read from (``null`` stays: the embedded data set).
+    are replaced by the run's own values. With ``resolve_paths`` ``data.path`` is the file the
+    run read (``kinsynth.data.location.data_file``: a relative path made absolute against the
+    directory the run was started in, ``~`` expanded), so a run reads the same file whatever
+    directory it is read from; unset is ``null`` (the embedded data set), however it was spelled.
     """
     run = Path(run)
     path = run / CONFIG
@@ -186,8 +188,9 @@ def read_config(run: Path, resolve_paths: bool = True) -> DictConfig | None:
     if resolve_paths:
         for key in PATH_KEYS:
             value = OmegaConf.select(config, key, default=None)
-            if value is not None and not Path(str(value)).expanduser().is_absolute():
-                OmegaConf.update(config, key, str(cwd / str(value)))
+            resolved = None if is_unset(value) else str(data_file(value, cwd))
+            if resolved != value:
+                OmegaConf.update(config, key, resolved)
     return config
 
 

@@ -3,7 +3,8 @@
 Hydra names runs by timestamp and sweep jobs by number, so ``tensorboard --logdir outputs`` lists
 ``runs/2026-11-28_17-17-25-170044`` and ``0``, ``1``, ... and nobody can tell a CVAE from a PPCA.
 These helpers derive names from the config group choices and the command-line overrides, and the
-flattened settings the HParams tab compares runs by.
+flattened settings the HParams tab compares runs by; and they claim a new run's directory, named
+to the second, for the console scripts and ``kinsynth.fit`` alike.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from kinsynth.data.location import is_unset
 from kinsynth.runs.contract import HEADLINE_METRICS, NOT_IN_FOLDER_NAMES, NOT_IN_NAMES
 
 _MAX_NAME = 120
@@ -34,6 +37,30 @@ def safe_name(text: str) -> str:
         digest = hashlib.sha1(name.encode()).hexdigest()[:8]
         name = f"{name[:_MAX_NAME - 9]}-{digest}"
     return name
+
+
+_CLAIMED: dict[str, str] = {}
+
+
+def claim_fresh_dir(path: str) -> str:
+    """``path`` itself, created now, or ``path-2``, ``path-3``... when another run took it first.
+
+    Run directories are named to the second (microseconds made every name unreadable); creating
+    the directory here, atomically, is what keeps two runs started in the same second apart.
+    Remembered per process, so resolving the same config twice names the same directory.
+    """
+    if path not in _CLAIMED:
+        base = Path(path)
+        candidate, k = base, 1
+        while True:
+            try:
+                candidate.mkdir(parents=True)
+                break
+            except FileExistsError:
+                k += 1
+                candidate = base.with_name(f"{base.name}-{k}")
+        _CLAIMED[path] = str(candidate)
+    return _CLAIMED[path]
 
 
 _MAX_VALUE = 24
@@ -137,7 +164,7 @@ def run_hparams(cfg: DictConfig) -> dict[str, Any]:
         "optimizer.weight_decay": pick("optimizer.weight_decay"),
         "data.transform": pick("data.transform"),
         "data.batch_size": pick("data.batch_size"),
-        "data.path": pick("data.path") or "embedded default",
+        "data.path": "embedded default" if is_unset(pick("data.path")) else pick("data.path"),
         "trainer.max_epochs": pick("trainer.max_epochs"),
         "seed": pick("seed"),
     }

@@ -21,6 +21,7 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.core.errors import KinsynthError
+from kinsynth.data.location import data_file
 from kinsynth.runs.contract import BUDGET, IDENTITY, PATH_KEYS, PLACEMENT, original_cwd, read_config
 
 log = logging.getLogger(__name__)
@@ -53,11 +54,10 @@ def _leaves(cfg: DictConfig, keys: Iterable[str]) -> dict[str, Any]:
 
 
 def _normalise(key: str, value: Any, cwd: Path) -> Any:
+    if key in PATH_KEYS:  # the file it names, as the run that started in ``cwd`` read it
+        return os.path.normpath(data_file(value, cwd))
     if value in ("None", "null"):
         return None
-    if key in PATH_KEYS and value is not None:
-        path = Path(str(value))
-        return os.path.normpath(path if path.is_absolute() else cwd / path)
     return value
 
 

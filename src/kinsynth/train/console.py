@@ -1,54 +1,20 @@
-"""What a run prints: third-party noise silenced where it arises, and progress a person can follow.
-
-Lightning prints four lines on every kinsynth run that tell a user nothing they can act on (a
-cloud-logging advert, a deprecation inside Lightning's own pytree helper, a ``weights_only``
-default kinsynth sets explicitly, and PPCA's deliberate lack of an optimiser). Each is filtered by
-its own text at its own source, so every other warning, a user's own included, still shows.
-"""
+"""What a run prints: progress a person can follow (third-party noise is silenced by
+:func:`kinsynth.models.quiet.quiet_third_party`, which a run calls first)."""
 
 from __future__ import annotations
 
 import logging
 import time
-import warnings
 from typing import Any
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import RichProgressBar
 
+from kinsynth.models.quiet import quiet_third_party
+
 log = logging.getLogger("kinsynth.progress")
 
-#: (logger name, message start) of INFO lines Lightning emits on every fit
-_NOISY_LOG_LINES = (
-    ("pytorch_lightning.utilities.rank_zero", "💡 Tip: For seamless cloud logging"),
-    ("lightning.pytorch.utilities.rank_zero", "💡 Tip: For seamless cloud logging"),
-)
-#: warning texts (regular expressions) raised inside Lightning, never by a user's code
-_NOISY_WARNINGS = (
-    r"`isinstance\(treespec, LeafSpec\)` is deprecated",
-    # PPCA is fitted in closed form: no optimiser is its design, not a mistake
-    r"`LightningModule.configure_optimizers` returned `None`, this fit will run with no optimizer",
-)
-
-
-class _DropMessages(logging.Filter):
-    def __init__(self, prefix: str) -> None:
-        super().__init__()
-        self.prefix = prefix
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(self.prefix)
-
-
-def quiet_third_party() -> None:
-    """Install the filters once per process (idempotent: a sweep calls it once per job)."""
-    for name, prefix in _NOISY_LOG_LINES:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _DropMessages) and f.prefix == prefix for f in logger.filters):
-            logger.addFilter(_DropMessages(prefix))
-    for message in _NOISY_WARNINGS:
-        warnings.filterwarnings("ignore", message=message)
-
+__all__ = ["EpochProgressBar", "ProgressLog", "quiet_third_party"]
 
 def _figure(metrics: dict[str, Any], key: str) -> str:
     value = metrics.get(key)

@@ -19,7 +19,6 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from kinsynth.cli.guard import in_multirun
 from kinsynth.core.errors import KinsynthError, RunInterrupted
 from kinsynth.core.threads import use_threads
 from kinsynth.evaluate.trust import objective_warning, trust_warnings
@@ -41,8 +40,9 @@ from kinsynth.train.console import EpochProgressBar, ProgressLog, quiet_third_pa
 log = logging.getLogger(__name__)
 
 
-def _interactive() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("CI") and not in_multirun()
+def _interactive(sweeping: bool) -> bool:
+    """Whether a progress bar fits: a terminal of our own (a sweep's jobs share one)."""
+    return sys.stdout.isatty() and not os.environ.get("CI") and not sweeping
 
 
 def build_model(cfg: DictConfig, features: list[str], target: str | None) -> GenerativeModule:
@@ -108,19 +108,22 @@ def _resume_checkpoint(resume: str | None, output_dir: Path) -> str | None:
 
 
 def run_training(
-    cfg: DictConfig, output_dir: str | Path, frame: pd.DataFrame | None = None
+    cfg: DictConfig, output_dir: str | Path, frame: pd.DataFrame | None = None,
+    sweeping: bool = False,
 ) -> dict[str, float]:
     """Train, evaluate and write metrics.json, synthetic.csv and checkpoints into ``output_dir``.
 
     ``frame`` trains on an in-memory table instead of ``cfg.data.path`` (``kinsynth.fit``).
+    ``sweeping``: the run is one job of a sweep, whose jobs share one terminal, so
+    ``progress_bar=auto`` shows no bar; the entry point knows, this module reads no Hydra state.
 
     The run directory is locked for the whole run (a second process into it is refused) and a
     new run never starts over another run's outputs (see ``kinsynth.runs.lock``).
     """
     output_dir = Path(output_dir)
     check_training_settings(cfg)
-    if launched_rank():
-        return _train(cfg, output_dir, frame)  # a DDP process rank 0 launched holds the lock
+    if launched_rank():  # a DDP process: rank 0, which launched it, holds the lock
+        return _train(cfg, output_dir, frame, sweeping)
     with RunDirectoryLock(output_dir):
         finished = finished_job_metrics(cfg, output_dir)
         if finished is not None:
@@ -130,7 +133,7 @@ def run_training(
                 cfg = _resuming(cfg, output_dir)
             else:
                 check_fresh_start(output_dir, bool(cfg.get("overwrite", False)))
-        return _train(cfg, output_dir, frame)
+        return _train(cfg, output_dir, frame, sweeping)
 
 
 def _resuming(cfg: DictConfig, output_dir: Path) -> DictConfig:
@@ -147,7 +150,9 @@ def _resuming(cfg: DictConfig, output_dir: Path) -> DictConfig:
     return resumed
 
 
-def _train(cfg: DictConfig, output_dir: Path, frame: pd.DataFrame | None) -> dict[str, float]:
+def _train(
+    cfg: DictConfig, output_dir: Path, frame: pd.DataFrame | None, sweeping: bool
+) -> dict[str, float]:
     quiet_third_party()
     use_threads(cfg.get("threads"))  # train.yaml: 1, so a sweep's jobs never oversubscribe
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
@@ -155,7 +160,7 @@ def _train(cfg: DictConfig, output_dir: Path, frame: pd.DataFrame | None) -> dic
     resume_callbacks = resume_settings(cfg, output_dir, checkpoint)
 
     progress = cfg.get("progress_bar", "auto")
-    show_progress = _interactive() if progress == "auto" else bool(progress)
+    show_progress = _interactive(sweeping) if progress == "auto" else bool(progress)
     callbacks = _instantiate_group(cfg.get("callbacks")) + resume_callbacks
     if show_progress:
         callbacks.append(EpochProgressBar())

@@ -15,7 +15,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from kinsynth.core.errors import KinsynthError
-from kinsynth.data.default import DEFAULT_DATA_PATH
+from kinsynth.data.location import data_file, is_embedded
 from kinsynth.evaluate import figures
 from kinsynth.evaluate.report.tables import (
     REPORT_METRICS,
@@ -44,8 +44,7 @@ def data_settings(job: Job) -> dict[str, Any]:
     except Exception as error:  # an interpolation we cannot resolve outside Hydra
         raise KinsynthError(f"'{job.path / CONFIG}': data config: {error}") from None
     assert isinstance(data, dict)
-    if data.get("path") is None:
-        data["path"] = str(DEFAULT_DATA_PATH)
+    data["path"] = str(data_file(data.get("path")))
     return data
 
 
@@ -208,7 +207,7 @@ def is_thesis_data(job: Job) -> bool:
     look-alike): only then are the thesis's published values a fair line beside ours."""
     try:
         path = Path(data_settings(job)["path"])
-        if path.resolve() == Path(DEFAULT_DATA_PATH).resolve() or not path.is_file():
+        if is_embedded(path) or not path.is_file():
             return False
         header = pd.read_csv(path, nrows=0).columns
         rows = sum(1 for _ in path.open()) - 1

@@ -18,22 +18,36 @@ log-acquisition). ``failures=ignore`` leaves failures out, the naive BO of the i
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import warnings
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import torch
 
+from kinsynth.campaign.features import log_features
 from kinsynth.campaign.space import DesignSpace, drop_built
+from kinsynth.campaign.strategies.base import Strategy, StrategyOptions
+from kinsynth.campaign.strategies.registry import register_strategy
 from kinsynth.core.errors import KinsynthError
+
+if TYPE_CHECKING:
+    import torch
 
 OPTIMIZERS = ("discrete", "continuous")
 FAILURE_MODES = ("weight", "ignore")
+#: valid measured designs the Gaussian process is fitted on at the least
 MIN_VALID = 3
 FIT_ITERATIONS = 200
-DTYPE = torch.float64  # BoTorch's advice: GP fits in single precision are unstable
+
+
+def _dtype() -> torch.dtype:
+    """float64: BoTorch's advice, GP fits in single precision are unstable (torch loads here)."""
+    import torch
+
+    return torch.float64
 
 
 class UnitScale:
@@ -50,8 +64,10 @@ class UnitScale:
         return len(self.varied)
 
     def to_unit(self, designs: pd.DataFrame) -> torch.Tensor:
-        values = designs[list(self.space.columns)].to_numpy(float)[:, self.varied]
-        return torch.as_tensor((np.log(values) - self.log_low) / self.log_span, dtype=DTYPE)
+        import torch
+
+        logs = log_features(designs, self.space)[:, self.varied]
+        return torch.as_tensor((logs - self.log_low) / self.log_span, dtype=_dtype())
 
     def to_designs(self, unit: torch.Tensor) -> pd.DataFrame:
         values = np.tile(self.space.lows, (len(unit), 1))
@@ -89,19 +105,24 @@ class ValidityModel:
     """
 
     def __init__(self, x: torch.Tensor, valid: np.ndarray, seed: int) -> None:
+        import torch
         from sklearn.linear_model import LogisticRegression
 
         self.pairs = list(itertools.combinations_with_replacement(range(x.shape[-1]), 2))
         classifier = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
         classifier.fit(self._features(x).numpy(), valid.astype(int))
-        self.weights = torch.as_tensor(classifier.coef_[0], dtype=DTYPE)
+        self.weights = torch.as_tensor(classifier.coef_[0], dtype=_dtype())
         self.bias = float(classifier.intercept_[0])
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
+        import torch
+
         i, j = zip(*self.pairs, strict=True)
         return torch.cat([x, x[..., list(i)] * x[..., list(j)]], dim=-1)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        import torch
+
         return torch.nn.functional.logsigmoid(self._features(x) @ self.weights + self.bias)
 
 
@@ -126,46 +147,61 @@ def _weighted(acquisition: Any, validity: ValidityModel | None) -> Any:
     return ValidityWeighted()
 
 
-def candidate_designs(space: DesignSpace, pool_size: int, max_enumerate: int,
-                      rng: np.random.Generator) -> pd.DataFrame:
-    """The whole library when it holds at most ``max_enumerate`` designs, else ``pool_size``
-    random designs (snapped to the library's levels)."""
-    if space.discrete and space.library_size <= max_enumerate:
-        per_column = [space.column_levels(j) for j in range(len(space.columns))]
-        return pd.DataFrame(list(itertools.product(*per_column)), columns=list(space.columns))
-    return space.snap(space.sample(pool_size, rng))
+@dataclasses.dataclass
+class BayesOptOptions(StrategyOptions):
+    #: discrete: the best of the candidates; continuous: gradient ascent on the space
+    optimizer: str = "discrete"
+    #: random designs scored when the library is not enumerated
+    pool_size: int = 10000
+    #: a library up to this many designs is scored whole
+    max_enumerate: int = 20000
+    #: weight: the acquisition times a validity classifier's P(builds); ignore: failures left out
+    failures: str = "weight"
+    #: quasi-Monte Carlo samples of qLogNEI
+    mc_samples: int = 128
+    #: optimizer=continuous: restarts and raw samples per greedy pick
+    num_restarts: int = 4
+    raw_samples: int = 256
+    #: prescreen x n candidates of highest analytic log-EI enter the greedy qLogNEI (0 = all)
+    prescreen: int = 10
+
+    def check(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise KinsynthError(f"strategy.optimizer={self.optimizer!r}: expected one of "
+                                f"{list(OPTIMIZERS)}")
+        if self.failures not in FAILURE_MODES:
+            raise KinsynthError(f"strategy.failures={self.failures!r}: expected one of "
+                                f"{list(FAILURE_MODES)}")
+        for key, least in (("pool_size", 1), ("max_enumerate", 1), ("mc_samples", 1),
+                           ("num_restarts", 1), ("raw_samples", 1), ("prescreen", 0)):
+            if getattr(self, key) < least:
+                raise KinsynthError(f"strategy.{key}={getattr(self, key)}: expected a count "
+                                    f">= {least}")
 
 
-class BayesOptStrategy:
+@register_strategy("bo")
+class BayesOptStrategy(Strategy):
     """A GP and qLogNEI pick each batch; see the module docstring."""
 
-    def __init__(self, space: DesignSpace, target: str, seed: int = 0, pool_size: int = 10000,
-                 optimizer: str = "discrete", failures: str = "weight",
-                 max_enumerate: int = 20000, mc_samples: int = 128, num_restarts: int = 4,
-                 raw_samples: int = 256, prescreen: int = 10) -> None:
-        if optimizer not in OPTIMIZERS:
-            raise KinsynthError(f"strategy.optimizer={optimizer!r}: expected one of "
-                                f"{list(OPTIMIZERS)}")
-        if failures not in FAILURE_MODES:
-            raise KinsynthError(f"strategy.failures={failures!r}: expected one of "
-                                f"{list(FAILURE_MODES)}")
-        if int(pool_size) < 1:
-            raise KinsynthError(f"strategy.pool_size={pool_size}: expected a count >= 1")
-        self.space, self.target, self.seed = space, target, seed
-        self.pool_size, self.optimizer, self.failures = int(pool_size), optimizer, failures
-        self.max_enumerate, self.mc_samples = int(max_enumerate), int(mc_samples)
-        self.num_restarts, self.raw_samples = int(num_restarts), int(raw_samples)
-        if int(prescreen) < 0:
-            raise KinsynthError(f"strategy.prescreen={prescreen}: expected a count >= 0")
-        self.prescreen = int(prescreen)
+    Options = BayesOptOptions
+    options: BayesOptOptions
+    min_measured = MIN_VALID
+    colour = "tab:purple"
+
+    def __init__(self, space: DesignSpace, target: str, seed: int = 0,
+                 options: StrategyOptions | Mapping[str, Any] | None = None,
+                 **keywords: Any) -> None:
+        super().__init__(space, target, seed, options, **keywords)
         self.scale = UnitScale(space)
 
-    def acquisition(self, built: pd.DataFrame, rng: np.random.Generator) -> Any:
-        """qLogNEI of a GP on the valid built designs, weighted by validity when so configured."""
-        return self._fit(built, rng)[0]
+    def _fit(self, built: pd.DataFrame, measured: pd.DataFrame,
+             rng: np.random.Generator) -> None:
+        self.fit(built, rng)
 
-    def _fit(self, built: pd.DataFrame, rng: np.random.Generator) -> tuple[Any, Any, Any, Any]:
-        """(weighted qLogNEI, GP, validity model or None, the valid designs' unit inputs)."""
+    def fit(self, built: pd.DataFrame, rng: np.random.Generator) -> None:
+        """The GP on the valid built designs, qLogNEI on it, and (``failures=weight``, when some
+        builds failed) the validity model that weights it."""
+        import torch
         from botorch.acquisition.logei import qLogNoisyExpectedImprovement
         from botorch.sampling import SobolQMCNormalSampler
 
@@ -177,75 +213,70 @@ class BayesOptStrategy:
                 f"{self.target}) to fit its Gaussian process; got {int(valid_mask.sum())}")
         torch.manual_seed(int(rng.integers(1 << 31)))
         x_all = self.scale.to_unit(built)
-        y = torch.as_tensor(built[self.target].to_numpy(float)[valid_mask], dtype=DTYPE)
-        model = fit_gp(x_all[valid_mask], y)
-        sampler = SobolQMCNormalSampler(sample_shape=torch.Size([self.mc_samples]),
+        y = torch.as_tensor(built[self.target].to_numpy(float)[valid_mask], dtype=_dtype())
+        self.model = fit_gp(x_all[valid_mask], y)
+        sampler = SobolQMCNormalSampler(sample_shape=torch.Size([self.options.mc_samples]),
                                         seed=int(rng.integers(1 << 31)))
-        acquisition = qLogNoisyExpectedImprovement(model, x_all[valid_mask], sampler=sampler,
-                                                   prune_baseline=True)
-        validity = None
-        if self.failures == "weight" and 0 < valid_mask.sum() < len(valid_mask):
-            validity = ValidityModel(x_all, valid_mask, self.seed)
-        return _weighted(acquisition, validity), model, validity, x_all[valid_mask]
+        acquisition = qLogNoisyExpectedImprovement(self.model, x_all[valid_mask],
+                                                   sampler=sampler, prune_baseline=True)
+        self.validity = None
+        if self.options.failures == "weight" and 0 < valid_mask.sum() < len(valid_mask):
+            self.validity = ValidityModel(x_all, valid_mask, self.seed)
+        self.acquisition = _weighted(acquisition, self.validity)
+        self.x_train = x_all[valid_mask]
 
-    def _prescreen(self, model: Any, validity: ValidityModel | None, x_train: torch.Tensor,
-                   choices: torch.Tensor, keep: int) -> torch.Tensor:
+    def _prescreen(self, choices: torch.Tensor, keep: int) -> torch.Tensor:
         """The ``keep`` choices of highest analytic log-EI (times P(valid)): one cheap pass, so
         the greedy qLogNEI, which costs about a millisecond per candidate and pick, sees few."""
+        import torch
         from botorch.acquisition.analytic import LogExpectedImprovement
 
         if len(choices) <= keep:
             return choices
         with torch.no_grad():
-            best = model.posterior(x_train).mean.max()
-            score = torch.cat([LogExpectedImprovement(model, best_f=best)(part[:, None, :])
+            best = self.model.posterior(self.x_train).mean.max()
+            score = torch.cat([LogExpectedImprovement(self.model, best_f=best)(part[:, None, :])
                                for part in torch.split(choices, 4096)])
-            if validity is not None:
-                score = score + validity.log_prob(choices)
+            if self.validity is not None:
+                score = score + self.validity.log_prob(choices)
         return choices[torch.topk(score, keep).indices]
 
-    def choose(self, built: pd.DataFrame, candidates: pd.DataFrame, n: int,
-               rng: np.random.Generator) -> pd.DataFrame:
-        """Greedy batch of up to ``n`` unbuilt ``candidates`` by the acquisition."""
+    def pick(self, built: pd.DataFrame, candidates: pd.DataFrame, n: int) -> pd.DataFrame:
+        """Greedy batch of up to ``n`` unbuilt ``candidates`` by the fitted acquisition."""
         from botorch.optim import optimize_acqf_discrete
 
         candidates = drop_built(candidates, built, self.space.columns).reset_index(drop=True)
         if not len(candidates):
             return candidates
-        acquisition, model, validity, x_train = self._fit(built, rng)
         choices = self.scale.to_unit(candidates)
-        if self.prescreen:
-            choices = self._prescreen(model, validity, x_train, choices, self.prescreen * n)
+        if self.options.prescreen:
+            choices = self._prescreen(choices, self.options.prescreen * n)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            picked, _ = optimize_acqf_discrete(acquisition, q=min(n, len(choices)),
+            picked, _ = optimize_acqf_discrete(self.acquisition, q=min(n, len(choices)),
                                                choices=choices, unique=True)
-        return self.space.snap(self.scale.to_designs(picked))
+        return self.scale.to_designs(picked)
 
-    def candidates(self, rng: np.random.Generator) -> pd.DataFrame:
-        return candidate_designs(self.space, self.pool_size, self.max_enumerate, rng)
-
-    def _continuous(self, built: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    def _continuous(self, n: int) -> pd.DataFrame:
+        import torch
         from botorch.optim import optimize_acqf
 
-        acquisition = self._fit(built, rng)[0]
-        bounds = torch.stack([torch.zeros(self.scale.dim, dtype=DTYPE),
-                              torch.ones(self.scale.dim, dtype=DTYPE)])
-        torch.manual_seed(int(rng.integers(1 << 31)))
+        bounds = torch.stack([torch.zeros(self.scale.dim, dtype=_dtype()),
+                              torch.ones(self.scale.dim, dtype=_dtype())])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            picked, _ = optimize_acqf(acquisition, bounds=bounds, q=n, sequential=True,
-                                      num_restarts=self.num_restarts,
-                                      raw_samples=self.raw_samples, options={"maxiter": 50})
-        designs = self.space.snap(self.scale.to_designs(picked))
-        return drop_built(designs, built, self.space.columns).reset_index(drop=True)
+            picked, _ = optimize_acqf(self.acquisition, bounds=bounds, q=n, sequential=True,
+                                      num_restarts=self.options.num_restarts,
+                                      raw_samples=self.options.raw_samples,
+                                      options={"maxiter": 50})
+        return self.scale.to_designs(picked)
 
-    def propose(self, built: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
-        from kinsynth.campaign.strategies import fill_with_random
+    def _choose(self, built: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        import torch
 
-        if self.optimizer == "continuous":
-            chosen = self._continuous(built, n, rng)
-        else:
-            chosen = self.choose(built, self.candidates(rng), n, rng)
-        # a library's levels can run out of unbuilt designs, and snapping can merge two picks
-        return fill_with_random(chosen, built, n, self.space, rng)
+        if self.options.optimizer == "continuous":
+            torch.manual_seed(int(rng.integers(1 << 31)))
+            return self._continuous(n)
+        candidates = self.space.candidates(self.options.pool_size, self.options.max_enumerate,
+                                           rng)
+        return self.pick(built, candidates, n)

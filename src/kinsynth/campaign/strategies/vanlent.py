@@ -20,16 +20,16 @@ drawn is a uniform draw (in log space) inside its bin.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import GradientBoostingRegressor
 
-from kinsynth.campaign.bo import candidate_designs
-from kinsynth.campaign.space import DesignSpace, drop_built
-from kinsynth.core.counts import whole_number
+from kinsynth.campaign.features import log_features
+from kinsynth.campaign.strategies.base import Strategy, StrategyOptions, draw_unbuilt
+from kinsynth.campaign.strategies.registry import register_strategy
 from kinsynth.core.errors import KinsynthError
 
 # the paper's search space for GradientBoostingRegressor (their Bayes_comb_scenario scripts)
@@ -43,6 +43,7 @@ SEARCH_SPACE: dict[str, tuple] = {
 
 def tuned_regressor(x: np.ndarray, y: np.ndarray, seed: int, iterations: int, folds: int) -> Any:
     """Gradient boosting tuned by BayesSearchCV over the paper's space, refitted on all rows."""
+    from sklearn.ensemble import GradientBoostingRegressor
     from skopt import BayesSearchCV
     from skopt.space import Categorical
 
@@ -81,26 +82,42 @@ def level_distributions(predictions: np.ndarray, levels: np.ndarray, n_levels: i
     return out
 
 
-class VanLentStrategy:
+@dataclasses.dataclass
+class VanLentOptions(StrategyOptions):
+    #: BayesSearchCV iterations (0 = untuned gradient boosting)
+    search_iterations: int = 15
+    #: its cross-validation folds
+    cv_folds: int = 5
+    #: a continuous space: equal bins of each column's log range stand for promoter levels
+    bins: int = 6
+    #: predicted designs: the whole library up to max_enumerate designs, else pool_size random
+    pool_size: int = 10000
+    max_enumerate: int = 20000
+    #: flux thresholds between the lowest and highest prediction
+    n_thresholds: int = 200
+
+    def check(self) -> None:
+        for key, least in (("search_iterations", 0), ("cv_folds", 2), ("bins", 2),
+                           ("pool_size", 1), ("max_enumerate", 1), ("n_thresholds", 2)):
+            value = getattr(self, key)
+            if value < least:
+                what = "a positive integer" if least == 1 else f"an integer >= {least}"
+                raise KinsynthError(f"strategy.{key}={value!r}: expected {what}")
+
+
+@register_strategy("vanlent")
+class VanLentStrategy(Strategy):
     """Samples each enzyme's level from the distribution the tuned regressor's predictions give."""
 
-    def __init__(self, space: DesignSpace, target: str, seed: int = 0, search_iterations: int = 15,
-                 cv_folds: int = 5, bins: int = 6, pool_size: int = 10000,
-                 max_enumerate: int = 20000, n_thresholds: int = 200) -> None:
-        for key, value, least in (("search_iterations", search_iterations, 0),
-                                  ("cv_folds", cv_folds, 2), ("bins", bins, 2),
-                                  ("pool_size", pool_size, 1), ("n_thresholds", n_thresholds, 2)):
-            whole_number(f"strategy.{key}", value, minimum=least)
-        self.space, self.target, self.seed = space, target, seed
-        self.iterations, self.folds, self.bins = search_iterations, cv_folds, bins
-        self.pool_size, self.max_enumerate = pool_size, int(max_enumerate)
-        self.n_thresholds = n_thresholds
-        self.varied = space.highs > space.lows
-        self.log_low, self.log_high = np.log(space.lows), np.log(space.highs)
+    Options = VanLentOptions
+    options: VanLentOptions
+    # BayesSearchCV's folds need rows, but with fewer it cross-validates on as many as there are
+    min_measured = 2
+    colour = "tab:green"
 
     def _level_index(self, designs: pd.DataFrame) -> tuple[np.ndarray, int]:
         """Each design's level (library) or bin (continuous) per column, and the count of either."""
-        values = np.log(designs[list(self.space.columns)].to_numpy(float))
+        values = log_features(designs, self.space)
         if self.space.discrete:
             index = np.zeros(values.shape, int)
             width = 1
@@ -109,12 +126,15 @@ class VanLentStrategy:
                 index[:, j] = np.abs(values[:, j, None] - allowed).argmin(axis=1)
                 width = max(width, len(allowed))
             return index, width
-        span = np.where(self.varied, self.log_high - self.log_low, 1.0)
-        unit = (values - self.log_low) / span
-        return np.clip((unit * self.bins).astype(int), 0, self.bins - 1), self.bins
+        log_low, log_high = np.log(self.space.lows), np.log(self.space.highs)
+        span = np.where(self.space.highs > self.space.lows, log_high - log_low, 1.0)
+        unit = (values - log_low) / span
+        bins = self.options.bins
+        return np.clip((unit * bins).astype(int), 0, bins - 1), bins
 
     def _draw(self, distributions: np.ndarray, n: int, rng: np.random.Generator) -> pd.DataFrame:
-        space = self.space
+        space, bins = self.space, self.options.bins
+        log_low, log_high = np.log(space.lows), np.log(space.highs)
         values = np.empty((n, len(space.columns)))
         for j in range(len(space.columns)):
             if space.discrete:
@@ -122,36 +142,26 @@ class VanLentStrategy:
                 p = distributions[j, :len(allowed)]
                 values[:, j] = allowed[rng.choice(len(allowed), size=n, p=p / p.sum())]
             else:
-                bins = rng.choice(self.bins, size=n, p=distributions[j])
-                unit = (bins + rng.uniform(size=n)) / self.bins
-                values[:, j] = np.exp(self.log_low[j] + unit * (self.log_high[j] - self.log_low[j]))
+                drawn = rng.choice(bins, size=n, p=distributions[j])
+                unit = (drawn + rng.uniform(size=n)) / bins
+                values[:, j] = np.exp(log_low[j] + unit * (log_high[j] - log_low[j]))
         return pd.DataFrame(values, columns=list(space.columns))
 
-    def distributions(self, built: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    def _fit(self, built: pd.DataFrame, measured: pd.DataFrame,
+             rng: np.random.Generator) -> None:
+        o = self.options
+        self.model = tuned_regressor(log_features(measured, self.space),
+                                     measured[self.target].to_numpy(float), self.seed,
+                                     o.search_iterations, o.cv_folds)
+
+    def distributions(self, rng: np.random.Generator) -> np.ndarray:
         """Columns x levels: each enzyme's sampling distribution for the next library."""
-        from kinsynth.campaign.strategies import _log_features, _valid
-
-        valid = _valid(built, self.target)
-        if len(valid) < 2:
-            raise KinsynthError(f"strategy=vanlent needs at least 2 valid built designs with a "
-                                f"measured {self.target}; got {len(valid)}")
-        model = tuned_regressor(_log_features(valid, self.space),
-                                valid[self.target].to_numpy(float), self.seed, self.iterations,
-                                self.folds)
-        candidates = candidate_designs(self.space, self.pool_size, self.max_enumerate, rng)
-        predictions = model.predict(_log_features(candidates, self.space))
+        o = self.options
+        candidates = self.space.candidates(o.pool_size, o.max_enumerate, rng)
+        predictions = self.model.predict(log_features(candidates, self.space))
         index, width = self._level_index(candidates)
-        return level_distributions(predictions, index, width, self.n_thresholds)
+        return level_distributions(predictions, index, width, o.n_thresholds)
 
-    def propose(self, built: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
-        from kinsynth.campaign.strategies import fill_with_random
-
-        distributions = self.distributions(built, rng)
-        out = pd.DataFrame(columns=list(self.space.columns))
-        for _ in range(20):  # a peaked distribution over a library repeats designs: redraw
-            more = drop_built(self.space.snap(self._draw(distributions, 2 * n, rng)),
-                              pd.concat([built, out]), self.space.columns)
-            out = pd.concat([out, more]).iloc[:n]
-            if len(out) >= n:
-                break
-        return fill_with_random(out.reset_index(drop=True), built, n, self.space, rng)
+    def _choose(self, built: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        distributions = self.distributions(rng)
+        return draw_unbuilt(lambda k: self._draw(distributions, k, rng), built, n, self.space)
