@@ -206,3 +206,32 @@ def test_overwrite_of_another_value_is_one_line(tmp_path: Path):
     with pytest.raises(KinsynthError, match=r"^overwrite='yes': expected true or false$"):
         check_fresh_start(tmp_path, "yes")
     assert (tmp_path / "metrics.json").exists()
+
+
+@pytest.mark.slow(seconds=25)
+def test_a_command_started_beside_a_running_one_writes_nothing_there(
+        tmp_path: Path, toy_csv: Path, monkeypatch: pytest.MonkeyPatch):
+    """The second command starts while the first is between Hydra's record of its config and
+    its training: the lock, taken before that record, refuses it and it writes no config."""
+    import kinsynth.train.run as training
+
+    run = tmp_path / "run"
+    real = training.run_training
+    seen: dict[str, object] = {}
+
+    def with_a_second_command(cfg, output_dir, frame=None):
+        seen["second"] = run_cli("train.py", f"data.path={toy_csv}", f"hydra.run.dir={run}",
+                                 *FAST_CVAE, "latent_dim=3", check=False, subprocess_=True)
+        seen["config"] = (run / ".hydra" / "config.yaml").read_text()
+        return real(cfg, output_dir, frame)
+
+    monkeypatch.setattr(training, "run_training", with_a_second_command)
+    run_cli("train.py", f"data.path={toy_csv}", f"hydra.run.dir={run}", *FAST_CVAE,
+            "latent_dim=7")
+    second = seen["second"]
+    assert second.returncode == 1, second.stderr[-2000:]
+    assert "another kinsynth process is writing to this run directory" in second.stderr
+    assert "latent_dim: 7" in seen["config"]
+    assert "latent_dim: 7" in (run / ".hydra" / "config.yaml").read_text()
+    assert sorted(p.name for p in (run / ".hydra").iterdir()) == [
+        "config.yaml", "hydra.yaml", "overrides.yaml"]
