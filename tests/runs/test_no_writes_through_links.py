@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from support import FAST_CVAE, run_cli
 
@@ -235,3 +236,35 @@ def test_a_command_started_beside_a_running_one_writes_nothing_there(
     assert "latent_dim: 7" in (run / ".hydra" / "config.yaml").read_text()
     assert sorted(p.name for p in (run / ".hydra").iterdir()) == [
         "config.yaml", "hydra.yaml", "overrides.yaml"]
+
+
+@pytest.mark.parametrize("how", ["link", "fifo"])
+def test_a_proposed_plate_is_never_written_through_a_link(tmp_path: Path, how: str):
+    """``dbtl.py step=propose out=<link> overwrite=true``: the plate replaces the link, or the
+    FIFO is refused; the file the link points at is untouched."""
+    import numpy as np
+    from support import compose_dbtl
+
+    from kinsynth.campaign import propose_from_table
+    from kinsynth.campaign.space import DesignSpace
+    from kinsynth.simulate.model import load_model
+
+    rng = np.random.default_rng(3)
+    built = DesignSpace.from_spec(load_model()).sample(30, rng)
+    built["Product_I"] = rng.uniform(0.2, 1.5, 30)
+    built.to_csv(tmp_path / "lab.csv", index=False)
+    outside = tmp_path / "thesis.tex"
+    outside.write_text(OUTSIDE)
+    plate = tmp_path / "plate.csv"
+    _replace(plate, how, outside)
+    cfg = compose_dbtl(tmp_path, "step=propose", "strategy=random",
+                       f"data.path={tmp_path / 'lab.csv'}", "designs_per_cycle=6", f"out={plate}",
+                       "overwrite=true")
+    with within(30):
+        if how == "fifo":
+            with pytest.raises(KinsynthError, match="is a FIFO"):
+                propose_from_table(cfg)
+        else:
+            assert len(propose_from_table(cfg)) == 6
+            assert not plate.is_symlink() and len(pd.read_csv(plate)) == 6
+    assert outside.read_text() == OUTSIDE
