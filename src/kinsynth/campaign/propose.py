@@ -26,7 +26,7 @@ from kinsynth.campaign.space import DesignSpace, design_keys
 from kinsynth.campaign.strategies import strategy_from_config
 from kinsynth.core.counts import positive_int
 from kinsynth.core.errors import KinsynthError
-from kinsynth.core.writing import FLOAT_FORMAT
+from kinsynth.core.writing import FLOAT_FORMAT, atomic_target, check_target, overwrite_flag
 from kinsynth.data.io import describe, read_raw
 from kinsynth.data.location import data_file, is_unset
 
@@ -181,17 +181,14 @@ def check_out(out: Any) -> Path:
 def propose_from_table(cfg: DictConfig) -> pd.DataFrame:
     """Fit the configured strategy on ``cfg.data.path`` and write ``cfg.out``."""
     out = check_out(cfg.get("out"))
-    if out.exists() and not cfg.get("overwrite", False):
-        raise KinsynthError(f"out={out}: exists; choose another file or pass overwrite=true")
+    overwrite = overwrite_flag(cfg.get("overwrite", False))
+    check_target(out, overwrite)  # a link, a FIFO, a device or an existing file: refused now
     if is_unset(cfg.data.get("path")):
         raise KinsynthError("data.path: step=propose fits on the strains you built; pass "
                             "data.path=<built.csv> (the design columns and the measured flux)")
     designs = propose_plate(cfg, data_file(cfg.data.path))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        designs.to_csv(out, index=False, float_format=FLOAT_FORMAT)
-    except OSError as error:
-        raise KinsynthError(f"out={out}: cannot be written ({error.strerror or error})") from None
+    with atomic_target(out, overwrite) as tmp:  # whole under its name, never through a link
+        designs.to_csv(tmp, index=False, float_format=FLOAT_FORMAT)
     return designs
 
 

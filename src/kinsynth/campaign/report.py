@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from kinsynth.core.errors import KinsynthError
+from kinsynth.core.writing import save_figure, write_text
 from kinsynth.runs.contract import CAMPAIGN, NOT_IN_NAMES, read_overrides
 
 #: overrides that never tell two campaigns' settings apart: the seed is what a row averages over
@@ -104,8 +105,8 @@ def write_report(sweeps: Sequence[Path], out: Path) -> str:
     lines += ["", f"simple_regret: the landscape's {reference}, {best:.4g}, minus the best true "
               "flux a campaign built; batch_diversity and failed_share: mean over cycles 1-4"]
     text = "\n".join(lines)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "dbtl_report.md").write_text(text + "\n")
+    # each whole under its name or absent (a full disk is one line), never through a link
+    write_text(text + "\n", out / "dbtl_report.md", key="--out")
     _figure(cycles, out / "dbtl_cumulative_top.png")
     return text
 
@@ -142,5 +143,7 @@ def _figure(cycles: pd.DataFrame, path: Path) -> None:
         ax.set_ylim(bottom=0)
         ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        save_figure(fig, path, overwrite=True, key="--out", dpi=120)
+    finally:
+        plt.close(fig)

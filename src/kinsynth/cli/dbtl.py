@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 
 from kinsynth.cli import resolvers  # noqa: F401  (registers the config resolvers)
 from kinsynth.cli.guard import exit_on_unparsable_paths, guarded
+from kinsynth.runs.lock import release_command_locks
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="dbtl")
@@ -21,7 +22,10 @@ def app(cfg: DictConfig) -> float | None:
         designs = propose_from_table(cfg)
         print(f"wrote {len(designs)} proposed designs to {cfg.out}")
         return None
-    table = run_campaign(cfg, HydraConfig.get().runtime.output_dir)
+    try:
+        table = run_campaign(cfg, HydraConfig.get().runtime.output_dir)
+    finally:
+        release_command_locks()  # the lock taken before Hydra wrote the run's record
     return float(table["cumulative_top"].iloc[-1])
 
 

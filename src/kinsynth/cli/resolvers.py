@@ -28,26 +28,39 @@ def job_dir(override_dirname: str, num: int | str) -> str:
 
 
 def hydra_subdir(
-    resume: str | None, output_dir: str | None = None, overwrite: bool | str = False
+    resume: str | None, output_dir: str | None = None, overwrite: bool | str = False,
+    step: str | None = None,
 ) -> str | None:
     """Where Hydra records a run's config: an earlier run's ``.hydra`` is never overwritten.
+
+    Resolved just before Hydra writes the record, so this is where the command takes its run
+    directory's lock (``kinsynth.runs.lock.lock_for_command``): a directory another process holds,
+    or one whose files are links or special files, gets no record at all (None), and the run is
+    refused in one line. Two commands started together into one directory cannot both write.
 
     A resumed run writes ``.hydra/resume-<time>``; a new run into a directory that already holds
     a run (its outputs, see ``kinsynth.runs.contract.holds_a_run``) writes ``.hydra/rerun-<time>``
     (the run itself is then refused or, with ``skip_finished``, skipped), unless
     ``overwrite=true`` says the old run may go. A directory holding only a failed attempt's
-    config gets the new run's config in ``.hydra`` itself. A directory another process holds
-    locked gets no record at all (None): that run is refused and writes nothing there.
+    config gets the new run's config in ``.hydra`` itself. ``dbtl.py step=propose`` writes only
+    its ``out=`` file: no record, and no lock in the working directory.
     """
+    if step == "propose":
+        return None
+    from kinsynth.core.errors import KinsynthError
+    from kinsynth.core.writing import overwrite_flag
     from kinsynth.runs.contract import holds_a_run
-    from kinsynth.runs.lock import is_locked
+    from kinsynth.runs.lock import lock_for_command
 
-    if output_dir and is_locked(Path(output_dir)):
-        return None  # another process is writing there: the run is refused, Hydra writes nothing
+    if output_dir and not lock_for_command(Path(output_dir)):
+        return None  # refused: the run says why in one line, Hydra writes nothing there
     stamp = f"{datetime.now():%Y-%m-%d_%H-%M-%S-%f}"
     if resume not in (None, "", "None", "null"):
         return f".hydra/resume-{stamp}"
-    replace = str(overwrite).lower() == "true"
+    try:
+        replace = overwrite_flag(overwrite)
+    except KinsynthError:  # the run refuses the value in one line; keep the old record meanwhile
+        replace = False
     if output_dir and not replace and holds_a_run(Path(output_dir)):
         return f".hydra/rerun-{stamp}"
     return ".hydra"

@@ -10,17 +10,15 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
+from kinsynth.cli.guard import guarded
 from kinsynth.simulate import SimulationError
 from kinsynth.simulate.cli import check_overrides, run
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="simulate")
+@guarded
 def app(cfg: DictConfig) -> None:
-    try:
-        print(run(cfg))
-    except SimulationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
+    print(run(cfg))  # a KinsynthError (a full disk too) is one line, exit 1
 
 
 def main() -> None:

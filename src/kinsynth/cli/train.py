@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 
 from kinsynth.cli import resolvers  # noqa: F401  (registers the config resolvers)
 from kinsynth.cli.guard import exit_on_unparsable_paths, guarded, in_multirun
+from kinsynth.runs.lock import release_command_locks
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
@@ -17,11 +18,14 @@ from kinsynth.cli.guard import exit_on_unparsable_paths, guarded, in_multirun
 def app(cfg: DictConfig) -> float | None:
     from kinsynth.data.io import check_file
 
-    check_file(cfg.data.get("path"))  # a wrong data.path in a second, before torch loads
-    from kinsynth.train.run import objective, run_training
+    try:
+        check_file(cfg.data.get("path"))  # a wrong data.path in a second, before torch loads
+        from kinsynth.train.run import objective, run_training
 
-    sweeping = in_multirun()
-    metrics = run_training(cfg, HydraConfig.get().runtime.output_dir, sweeping=sweeping)
+        sweeping = in_multirun()
+        metrics = run_training(cfg, HydraConfig.get().runtime.output_dir, sweeping=sweeping)
+    finally:
+        release_command_locks()  # the lock taken before Hydra wrote the run's record
     if not metrics or not cfg.get("optimized_metric"):
         return None
     return objective(metrics, cfg.optimized_metric, sweeping=sweeping)

@@ -394,8 +394,19 @@ def _row_label(index: pd.Index, row: int) -> str:
     return f", index {index[row : row + 1].tolist()[0]!r}"
 
 
+def _is_time(values: pd.Series) -> bool:
+    """A date, time span or period column, timezone-aware or not."""
+    kind = values.dtype
+    return (pd.api.types.is_datetime64_any_dtype(kind) or pd.api.types.is_timedelta64_dtype(kind)
+            or isinstance(kind, pd.PeriodDtype))
+
+
 def _coerce_numeric(values: pd.Series, name: str, index: pd.Index, where: str) -> pd.Series:
     """Parse text cells as numbers (pandas leaves e.g. 'inf' as text when a column mixes)."""
+    if _is_time(values):  # pd.to_numeric turns a date into nanoseconds: 1.7e18, no number
+        raise KinsynthError(
+            f"{where}: column '{name}' holds dates or times ({values.dtype}), expected numbers"
+        )
     if pd.api.types.is_bool_dtype(values):
         bad = np.ones(len(values), dtype=bool)
         numbers = values

@@ -20,7 +20,7 @@ import pandas as pd
 from kinsynth.core.counts import whole_number
 from kinsynth.core.errors import KinsynthError
 from kinsynth.core.threads import use_threads
-from kinsynth.core.writing import ChunkWriter, write_csv
+from kinsynth.core.writing import ChunkWriter, overwrite_flag, write_csv
 from kinsynth.generate.check import CheckSummary
 
 log = logging.getLogger("kinsynth")
@@ -132,7 +132,7 @@ def generate_designs(
     rows = whole_number("n", n)
     chunk = whole_number("chunk_size", chunk_size) if chunk_size is not None else None
     path = check_out(out, run)
-    writer = ChunkWriter(path, overwrite=bool(overwrite))  # refuses before any work is done
+    writer = ChunkWriter(path, overwrite=overwrite_flag(overwrite))  # refuses before any work
     # only now: a mistake in the arguments above is reported without 7 s of torch and Lightning
     from kinsynth.models import load
 

@@ -46,6 +46,20 @@ LAST_CHECKPOINT = Path(CHECKPOINTS) / "last.ckpt"
 LOCK = ".kinsynth.lock"
 #: what a training run writes; ``overwrite=true`` removes exactly these before a new run
 RUN_OUTPUTS = (METRICS, SYNTHETIC, CHECKPOINTS, "figures", "tensorboard", "csv")
+#: the files a run writes inside each output folder: ``overwrite=true`` removes these and no
+#: other file (a user's ``csv/raw_measurements.csv`` beside a run is never a run's output)
+OWN_FILES = {
+    CHECKPOINTS: ("*.ckpt", ".*.tmp"),
+    "figures": ("*.png", ".*.tmp"),
+    "tensorboard": ("events.out.tfevents.*", "hparams.yaml"),
+    "csv": ("metrics.csv", "hparams.yaml"),
+}
+#: every name a run (training or campaign) writes, appends to or truncates in its directory,
+#: folders included (everything below them counts): none may be a link or a special file.
+#: ``*.log`` is Hydra's job log (``train.log``, ``dbtl.log``). Extend it with a new file a run
+#: writes; tests/runs/test_no_writes_through_links.py tests each name.
+WRITTEN = (LOCK, "*.log", METRICS, CAMPAIGN, SYNTHETIC, ERROR, ".hydra", CHECKPOINTS, "figures",
+           "tensorboard", "csv")
 
 # ---------------------------------------------------------------------------------- identity
 

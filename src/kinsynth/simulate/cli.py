@@ -11,6 +11,7 @@ import numpy as np
 
 from kinsynth.core.counts import whole_number
 from kinsynth.core.errors import KinsynthError
+from kinsynth.core.writing import check_target, overwrite_flag
 from kinsynth.simulate.dataset import merge_shards, simulate_dataset, write_dataset
 from kinsynth.simulate.errors import SimulationError
 
@@ -33,6 +34,7 @@ KEYS = (
     "levels",
     "cache_dir",
     "figure",
+    "overwrite",
 )
 
 
@@ -64,6 +66,14 @@ def integer(key: str, value: object, minimum: int) -> int:
         raise SimulationError(str(error)) from None
 
 
+def target(path: str | Path, overwrite: bool, key: str = "out") -> Path:
+    """:func:`kinsynth.core.writing.check_target`, as the simulator's error type."""
+    try:
+        return check_target(path, overwrite, key)
+    except KinsynthError as error:
+        raise SimulationError(str(error)) from None
+
+
 def _spec(cfg):
     from kinsynth.simulate.model import load_model
 
@@ -76,6 +86,13 @@ def run_library(cfg) -> str:
     """Enumerate this shard of a whole library into the cache; once complete, write ``out``."""
     from kinsynth.simulate import library
 
+    overwrite = overwrite_flag(cfg.get("overwrite"))
+    out = Path(cfg.out)
+    if out.suffix != ".npz":
+        raise SimulationError(f"out={cfg.out}: a library is written as a .npz file")
+    target(out, overwrite)  # refused now, not after hours of simulation
+    if cfg.get("figure"):
+        target(cfg.figure, overwrite, "figure")
     spec = _spec(cfg)
     levels = list(cfg.levels) if cfg.get("levels") else None
     shard, n_shards = integer("shard", cfg.shard, 0), integer("n_shards", cfg.n_shards, 1)
@@ -86,19 +103,14 @@ def run_library(cfg) -> str:
     seconds = time_module.perf_counter() - began
     if cfg.get("figure"):
         sofar = library.partial(spec, cfg.cache_dir, levels)
-        library.cdf_figure(sofar, cfg.figure, spec.target)
+        library.cdf_figure(sofar, cfg.figure, spec.target, overwrite=overwrite)
     if done < n_chunks:
         sofar = library.partial(spec, cfg.cache_dir, levels)
         best = np.nanmax(sofar.flux) if np.isfinite(sofar.flux).any() else float("nan")
         return (f"library of {total} designs: shard {shard} of {n_shards} done in {seconds:.0f} s; "
                 f"{done}/{n_chunks} chunks in {cfg.cache_dir}, max so far {best:.6g} "
                 f"(run the other shards)")
-    out = Path(cfg.out)
-    if out.suffix != ".npz":
-        raise SimulationError(f"out={cfg.out}: a library is written as a .npz file")
-    if out.exists():
-        raise SimulationError(f"out={cfg.out} exists; not overwriting it")
-    path = library.assemble(spec, cfg.cache_dir, out, levels)
+    path = library.assemble(spec, cfg.cache_dir, out, levels, overwrite=overwrite)
     lib = library.read_library(path)
     best = lib.top(1)
     return (f"library of {total} designs complete ({seconds:.0f} s in this call): "
@@ -107,15 +119,23 @@ def run_library(cfg) -> str:
 
 
 def run(cfg) -> str:
-    """Simulate (or merge) as ``cfg`` says, write the CSV, return the summary line."""
+    """Simulate (or merge) as ``cfg`` says, write the CSV, return the summary line.
+
+    ``out=`` (each shard's file) follows the rule of every file a user names: an existing file
+    only with ``overwrite=true``, never a link's target, a FIFO or a device; checked before any
+    simulation, and written whole under its name or not at all.
+    """
     if cfg.get("library"):
         return run_library(cfg)
+    overwrite = overwrite_flag(cfg.get("overwrite"))
     if cfg.merge:
+        target(cfg.out, overwrite)
         frame = merge_shards(list(cfg.merge))
-        path = write_dataset(frame, cfg.out)
+        path = write_dataset(frame, cfg.out, overwrite)
         return f"merged {len(cfg.merge)} shard files: {len(frame)} rows -> {path}"
     progress = sys.stderr.isatty() if cfg.progress is None else bool(cfg.progress)
     shard, n_shards = integer("shard", cfg.shard, 0), integer("n_shards", cfg.n_shards, 1)
+    out = target(shard_path(cfg.out, shard, n_shards), overwrite)
     result = simulate_dataset(
         integer("n", cfg.n, 1),
         seed=integer("seed", cfg.seed, 0),
@@ -125,7 +145,7 @@ def run(cfg) -> str:
         shard=shard,
         n_shards=n_shards,
     )
-    path = write_dataset(result.frame, shard_path(cfg.out, shard, n_shards))
+    path = write_dataset(result.frame, out, overwrite)
     return (
         f"draws {result.n_draws}  valid {len(result.frame)}  failed {result.n_failed} "
         f"({result.failure_rate:.1%})  {result.per_second:.0f} configurations/s -> {path}"

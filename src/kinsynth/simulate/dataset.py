@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kinsynth.core.writing import FLOAT_FORMAT
+from kinsynth.core.writing import FLOAT_FORMAT, atomic_target
 from kinsynth.simulate.errors import SimulationError
 from kinsynth.simulate.model import ModelSpec, load_model
 from kinsynth.simulate.runner import Outcome, evaluate, resolve_workers
@@ -91,16 +91,18 @@ def simulate_dataset(
     return SimulationResult(frame, len(folds), failed, seconds, failures)
 
 
-def write_dataset(frame: pd.DataFrame, path: str | Path) -> Path:
+def write_dataset(frame: pd.DataFrame, path: str | Path, overwrite: bool = False,
+                  key: str = "out") -> Path:
     """Write in the reference format: unnamed draw-number column first, ~6 significant digits.
 
     Six digits are more than a fold change or a simulated flux is known to, and a third of the
-    bytes of the 17 a round trip would need.
+    bytes of the 17 a round trip would need. Written as every file a user names is
+    (``kinsynth.core.writing.atomic_target``): whole under its name or absent, never through a
+    link or into a FIFO or device, and an existing file only with ``overwrite``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=True, index_label="", float_format=FLOAT_FORMAT)
-    return path
+    with atomic_target(path, overwrite, key) as tmp:
+        frame.to_csv(tmp, index=True, index_label="", float_format=FLOAT_FORMAT)
+    return Path(path)
 
 
 def read_dataset(path: str | Path) -> pd.DataFrame:

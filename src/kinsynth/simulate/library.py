@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kinsynth.core.writing import atomic_target, save_figure, write_text
 from kinsynth.simulate.errors import SimulationError
 from kinsynth.simulate.model import ModelSpec
 
@@ -37,7 +37,7 @@ class Library:
 
     columns: tuple[str, ...]
     levels: np.ndarray  # the allowed fold changes, ascending
-    codes: np.ndarray  # (n, k) uint8: index into ``levels`` per column
+    codes: np.ndarray  # (n, k) unsigned ints: index into ``levels`` per column
     flux: np.ndarray  # (n,) float64
     key: str
 
@@ -65,14 +65,28 @@ class Library:
         return self.frame().iloc[order]
 
 
+def code_dtype(n_levels: int) -> np.dtype:
+    """The narrowest unsigned type holding every level code: uint8 up to 256 levels, wider
+    beyond (a uint8 code of level 256 would wrap to level 0: another design)."""
+    return np.dtype(np.min_scalar_type(max(n_levels - 1, 0)))
+
+
 def library_key(spec: ModelSpec, levels: Sequence[float]) -> str:
-    """Everything that changes a library's fluxes: model, varied ids, objective, output, levels."""
-    payload = json.dumps({
+    """Everything that changes a library's fluxes: model, varied ids, objective, output, levels.
+
+    Past 256 levels the codes' type is part of the key too, so no chunk simulated from wrapped
+    uint8 codes is ever taken for this library's (libraries of up to 256 keep their keys, so the
+    shipped ones still match).
+    """
+    content = {
         "model": hashlib.sha256(spec.sbml.encode()).hexdigest(),
         "ids": spec.parameter_ids, "output": spec.flux, "objective": spec.objective,
         "time": spec.time, "output_parameters": spec.output_parameters,
         "levels": [float(v) for v in levels],
-    }, sort_keys=True)
+    }
+    if len(levels) > 256:
+        content["codes"] = code_dtype(len(levels)).name
+    payload = json.dumps(content, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
@@ -91,7 +105,7 @@ def chunk_codes(n_levels: int, n_columns: int, chunk: int) -> np.ndarray:
     """Level codes of the designs in chunk ``chunk`` (``itertools.product`` order)."""
     total = n_levels ** n_columns
     index = np.arange(chunk * CHUNK, min((chunk + 1) * CHUNK, total))
-    digits = np.empty((len(index), n_columns), dtype=np.uint8)
+    digits = np.empty((len(index), n_columns), dtype=code_dtype(n_levels))
     for j in range(n_columns - 1, -1, -1):  # the last column varies fastest
         digits[:, j] = index % n_levels
         index = index // n_levels
@@ -120,9 +134,10 @@ def enumerate_library(
     key = library_key(spec, grid)
     cache = Path(cache_dir) / key
     cache.mkdir(parents=True, exist_ok=True)
-    (cache / "library.json").write_text(json.dumps({
+    write_text(json.dumps({
         "columns": spec.columns, "levels": grid.tolist(), "model": spec.name,
-        "output": spec.flux, "objective": spec.objective, "time": spec.time}, indent=1))
+        "output": spec.flux, "objective": spec.objective, "time": spec.time}, indent=1),
+        cache / "library.json", key="cache_dir")
     n_chunks = -(-n_designs(spec, grid) // CHUNK)
     mine = [c for c in range(n_chunks) if c % n_shards == shard]
     # a fixed shuffled order, so that a partial enumeration covers every region of the library
@@ -137,9 +152,9 @@ def enumerate_library(
         began = time.perf_counter()
         folds = grid[chunk_codes(len(grid), len(spec.columns), c)]
         flux, _ = simulator.evaluate(folds)
-        tmp = cache / f".chunk-{c:06d}.{os.getpid()}.tmp.npy"
-        np.save(tmp, flux, allow_pickle=False)
-        tmp.replace(_chunk_path(cache, c))
+        with atomic_target(_chunk_path(cache, c), overwrite=True, key="cache_dir") as tmp, \
+                open(tmp, "wb") as file:
+            np.save(file, flux, allow_pickle=False)
         done += 1
         if on_chunk:
             on_chunk(done, len(mine), len(folds) / (time.perf_counter() - began))
@@ -162,15 +177,14 @@ def partial(spec: ModelSpec, cache_dir: str | Path, levels: Sequence[float] | No
 
 
 def assemble(spec: ModelSpec, cache_dir: str | Path, out: str | Path,
-             levels: Sequence[float] | None = None) -> Path:
-    """Join every chunk into one compressed ``.npz`` at ``out`` (refused if a chunk is missing)."""
+             levels: Sequence[float] | None = None, overwrite: bool = False) -> Path:
+    """Join every chunk into one compressed ``.npz`` at ``out`` (refused if a chunk is missing),
+    whole under its name or absent; an existing ``out`` only with ``overwrite``."""
     library = _gather(spec, cache_dir, levels, require_all=True)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, columns=np.array(library.columns), levels=library.levels,
-                        codes=library.codes, flux=library.flux, key=np.array(library.key))
-    tmp.replace(out)
+    with atomic_target(out, overwrite) as tmp, open(tmp, "wb") as file:
+        np.savez_compressed(file, columns=np.array(library.columns), levels=library.levels,
+                            codes=library.codes, flux=library.flux, key=np.array(library.key))
     return out
 
 
@@ -190,7 +204,7 @@ def _gather(spec: ModelSpec, cache_dir: str | Path, levels: Sequence[float] | No
         if c not in missing:
             flux[c * CHUNK:(c + 1) * CHUNK] = np.load(_chunk_path(cache, c), allow_pickle=False)
     codes = np.array(list(itertools.product(range(len(grid)), repeat=len(spec.columns))),
-                     dtype=np.uint8)
+                     dtype=code_dtype(len(grid))).reshape(total, len(spec.columns))
     return Library(tuple(spec.columns), grid, codes, flux, key)
 
 
@@ -221,7 +235,7 @@ def shipped_library(spec: ModelSpec, levels: Sequence[float] | None = None) -> L
 
 
 def cdf_figure(library: Library, path: str | Path, target: str = "flux",
-               reference_max: float | None = None) -> Path:
+               reference_max: float | None = None, overwrite: bool = True) -> Path:
     """The cumulative distribution of relative flux over a library (as van Lent et al.'s
     notebook draws it: a 10,000-bin histogram's cumulative sum), the wild type at 1 and, if
     given, a published maximum; a partial enumeration says how many designs it holds."""
@@ -245,8 +259,7 @@ def cdf_figure(library: Library, path: str | Path, target: str = "flux",
     ax.set_ylabel("cumulative probability")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    try:
+        return save_figure(fig, path, overwrite, "figure", dpi=130)
+    finally:
+        plt.close(fig)

@@ -132,7 +132,7 @@ def run_training(
             if interrupted_job_to_resume(cfg, output_dir):
                 cfg = _resuming(cfg, output_dir)
             else:
-                check_fresh_start(output_dir, bool(cfg.get("overwrite", False)))
+                check_fresh_start(output_dir, cfg.get("overwrite", False))
         return _train(cfg, output_dir, frame, sweeping)
 
 

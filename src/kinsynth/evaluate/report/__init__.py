@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from kinsynth.core.errors import KinsynthError
+from kinsynth.core.writing import atomic_target, write_text
 from kinsynth.evaluate.report.drawing import FIGURE_DIR, pick_latent, write_figures
 from kinsynth.evaluate.report.markdown import render_markdown
 from kinsynth.evaluate.report.tables import long_table, wide_table
@@ -84,7 +85,9 @@ def build_report(
     missing = [f"{source}: {line}" for source in sources for line in unfinished_jobs(source)]
     notes = [f"missing from this partial sweep: {line}" for line in missing] + notes
     report = Report(jobs=jobs, long=long, table=table, out=target, figures=written, notes=notes)
-    long.to_csv(target / "jobs.csv", index=False)
-    table.to_csv(target / "report.csv", index=False)
-    (target / "report.md").write_text(render_markdown(report, sources))
+    # each whole under its name or absent (a full disk is one line), never through a link
+    for frame, name in ((long, "jobs.csv"), (table, "report.csv")):
+        with atomic_target(target / name, overwrite=True, key="--out") as tmp:
+            frame.to_csv(tmp, index=False)
+    write_text(render_markdown(report, sources), target / "report.md", key="--out")
     return report
