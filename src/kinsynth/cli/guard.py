@@ -74,9 +74,11 @@ def config_error_line(error: BaseException) -> str | None:
     """Hydra's refusal of a config in one line, else None.
 
     An unknown key or a wrong type (the schemas in conf/schemas.py) reads
-    ``space.levls: Key 'levls' not in 'SpaceConfig'``; a group member that does not exist reads
-    ``Could not find 'model/nosuch' (options: bcvae, cppca, ...)``. Hydra's own report spreads
-    these over several lines (the types involved, a hint about HYDRA_FULL_ERROR).
+    ``space.levls: Key 'levls' not in 'SpaceConfig'`` or
+    ``cycles=two: Value 'two' of type 'str' could not be converted to Integer``; a group member
+    that does not exist reads ``Could not find 'model/nosuch' (options: bcvae, cppca, ...)``.
+    Hydra's own report spreads these over several lines (the types, a hint about
+    HYDRA_FULL_ERROR).
     """
     from hydra.errors import ConfigCompositionException, MissingConfigException
     from omegaconf.errors import OmegaConfBaseException
@@ -96,7 +98,9 @@ def config_error_line(error: BaseException) -> str | None:
         return None  # an OmegaConf error raised later, by code, is a bug: keep its traceback
     cause = error.__cause__
     if isinstance(cause, OmegaConfBaseException) and str(cause):
-        key = getattr(cause, "full_key", None)
+        # a wrong value is named as it was given (cycles=two), an unknown key by its path
+        given = str(error).partition("Error merging override ")[2].split()
+        key = given[0] if given else getattr(cause, "full_key", None)
         what = str(cause).splitlines()[0].strip()
         return f"{key}: {what}" if key else what
     return " ".join(str(error).split())
