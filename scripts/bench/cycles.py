@@ -17,6 +17,9 @@ import numpy as np
 from hydra import compose, initialize_config_dir
 
 from bench.configs import CONF_DIR
+from kinsynth.conf.schemas import register_configs
+
+register_configs()  # the YAMLs name their schemas (conf/schemas.py)
 
 LANDSCAPES = {"pathway_I": "default", "vanlent_pathway_A": "vanlent_pathway_A",
               "burden": "burden"}

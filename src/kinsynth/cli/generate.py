@@ -9,10 +9,12 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from kinsynth.cli.guard import exit_on_unparsable_paths, guarded
+from kinsynth.cli.guard import exit_on_unparsable_paths, guarded, run_app
+from kinsynth.conf.schemas import register_configs
 from kinsynth.generate.designs import generate_from_settings, register_resolvers
 
 register_resolvers()  # conf/generate.yaml: no Hydra output directory when out= is given
+register_configs()  # the YAMLs name their schemas (conf/schemas.py) in their defaults lists
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="generate")
@@ -26,4 +28,4 @@ def app(cfg: DictConfig) -> None:
 
 def main() -> None:
     exit_on_unparsable_paths(sys.argv[1:])
-    app()
+    run_app(app)

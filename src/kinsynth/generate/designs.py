@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kinsynth.conf.schemas import GenerateConfig, keys
 from kinsynth.core.counts import whole_number
 from kinsynth.core.errors import KinsynthError
 from kinsynth.core.threads import use_threads
@@ -27,7 +28,8 @@ log = logging.getLogger("kinsynth")
 
 __all__ = ["GenerationResult", "generate_designs", "generate_from_settings", "write_csv"]
 
-SETTINGS = ("run", "n", "target", "seed", "out", "overwrite", "chunk_size", "threads", "check")
+#: generate.yaml's keys that are generate_designs's arguments (all but the task name)
+SETTINGS = tuple(key for key in keys(GenerateConfig) if key != "task_name")
 
 
 def register_resolvers() -> None:

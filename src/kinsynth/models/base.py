@@ -81,6 +81,9 @@ class GenerativeModule(pl.LightningModule):
     #: the name a checkpoint records for this class (kinsynth.models.registry maps it back); part
     #: of the checkpoint format, so renaming or moving the class leaves it unchanged
     checkpoint_name: ClassVar[str] = ""
+    #: whether the constructor takes the settings of ``model.network`` (hidden, activation,
+    #: likelihood, output_activation); a model without one leaves that config node unused
+    has_network: ClassVar[bool] = False
 
     def __init__(
         self,

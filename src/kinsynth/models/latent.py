@@ -70,6 +70,7 @@ class LatentVariableModel(GenerativeModule):
     """
 
     checkpoint_name = "LatentVariableModel"  # what 0.1.0 checkpoints record: never change it
+    has_network = True
 
     def __init__(
         self,

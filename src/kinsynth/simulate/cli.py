@@ -15,39 +15,22 @@ from kinsynth.core.writing import check_target, overwrite_flag
 from kinsynth.simulate.dataset import merge_shards, simulate_dataset, write_dataset
 from kinsynth.simulate.errors import SimulationError
 
-KEYS = (
-    "n",
-    "seed",
-    "out",
-    "workers",
-    "shard",
-    "n_shards",
-    "model_file",
-    "ranges",
-    "flux",
-    "progress",
-    "merge",
-    "objective",
-    "time",
-    "output",
-    "library",
-    "levels",
-    "cache_dir",
-    "figure",
-    "overwrite",
-)
-
 
 def check_overrides(argv: Sequence[str]) -> None:
-    """Reject unknown ``key=value`` overrides with one line, before Hydra prints its long error."""
+    """Point ``model=`` to ``model_file=`` in one line, and refuse ``+key=`` for a key simulate.yaml
+    lacks: Hydra's ``+`` adds a key past the schema (conf/schemas.py), which refuses the plain
+    ``key=`` form itself as Hydra composes the config."""
+    from kinsynth.conf.schemas import SimulateConfig, keys
+
+    known = keys(SimulateConfig)
     for arg in argv:
         if arg.startswith("-") or "=" not in arg:
             continue
         key = arg.split("=", 1)[0].lstrip("+~")
         if key == "model":
             raise SimulationError("use model_file=PATH (model= selects a training config group)")
-        if not key.startswith("hydra") and key not in KEYS:
-            raise SimulationError(f"unknown key {key!r}; known keys: {', '.join(KEYS)}")
+        if arg.startswith("+") and not key.startswith("hydra") and key not in known:
+            raise SimulationError(f"unknown key {key!r}; known keys: {', '.join(known)}")
 
 
 def shard_path(out: str | Path, shard: int, n_shards: int) -> Path:

@@ -6,7 +6,6 @@ module holds no Hydra globals, so tests and notebooks call ``run_training`` dire
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import sys
@@ -22,7 +21,7 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 from kinsynth.core.errors import KinsynthError, RunInterrupted
 from kinsynth.core.threads import use_threads
 from kinsynth.evaluate.trust import objective_warning, trust_warnings
-from kinsynth.models import GenerativeModule, LatentVariableModel
+from kinsynth.models import GenerativeModule
 from kinsynth.models.checkpoints import atomic_checkpoint_io
 from kinsynth.runs.contract import ERROR, HEADLINE_METRICS, LAST_CHECKPOINT
 from kinsynth.runs.lock import RunDirectoryLock, check_fresh_start
@@ -46,33 +45,30 @@ def _interactive(sweeping: bool) -> bool:
 
 
 def build_model(cfg: DictConfig, features: list[str], target: str | None) -> GenerativeModule:
-    """Instantiate ``cfg.model``; network-only keys set by an experiment are dropped for PPCA.
+    """Instantiate ``cfg.model`` with its columns and the optimizer (a partial Hydra builds).
 
-    An experiment such as ``thesis`` sets network options (hidden sizes, likelihood) for every model
-    in a sweep; a model without a network ignores exactly those keys and rejects other unknown keys.
+    ``model.network`` holds the encoder and decoder settings as one node, so an experiment sets
+    them for every model of a sweep and a model without a network (PPCA) leaves that node unused.
+    The constructor takes the network settings as its own arguments, so a checkpoint's stored
+    hyperparameters read the same whatever the config's layout. The config's schema
+    (conf/schemas.py) refuses an unknown key as it is composed.
     """
     model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
     assert isinstance(model_cfg, dict)
-    target_path = model_cfg.get("_target_")
+    target_path = model_cfg.pop("_target_", None)
     if not target_path:
         raise KinsynthError("model: config has no _target_ (choose model=vae|cvae|bcvae|ppca)")
     cls = hydra.utils.get_class(target_path)
-    accepted = set(inspect.signature(cls.__init__).parameters)
-    network_keys = set(inspect.signature(LatentVariableModel.__init__).parameters)
-    for key in list(model_cfg):
-        if key == "_target_" or key in accepted:
-            continue
-        if key in network_keys:
-            log.info("model.%s does not apply to %s; ignored", key, cls.__name__)
-            del model_cfg[key]
-        else:
-            raise KinsynthError(f"model.{key}: unknown option for {cls.__name__}")
-    optimizer = hydra.utils.instantiate(cfg.optimizer) if "optimizer" in accepted else None
-    kwargs: dict[str, Any] = {"feature_columns": features, "target": target}
-    if optimizer is not None:
-        kwargs["optimizer"] = optimizer
-    model_cfg.pop("_target_")
-    return cls(**model_cfg, **kwargs)
+    network = model_cfg.pop("network", None) or {}
+    if cls.has_network:
+        model_cfg.update(network)
+    elif network:
+        log.info("model.network does not apply to %s; unused", cls.__name__)
+    # Hydra instantiates it: a key added past the schema (``+model.x=``) is then one line naming
+    # the model node (kinsynth.cli.guard.user_error), and no list reaches the model as a ListConfig
+    node = OmegaConf.create({"model": {"_target_": target_path, **model_cfg}})
+    return hydra.utils.instantiate(node.model, _convert_="all", feature_columns=features,
+                                   target=target, optimizer=hydra.utils.instantiate(cfg.optimizer))
 
 
 def _instantiate_group(group: DictConfig | None) -> list[Any]:
