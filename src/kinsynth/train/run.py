@@ -16,7 +16,7 @@ from typing import Any
 import hydra
 import pandas as pd
 import pytorch_lightning as pl
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, open_dict
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from kinsynth.core.errors import KinsynthError, RunInterrupted
@@ -24,7 +24,7 @@ from kinsynth.core.threads import use_threads
 from kinsynth.evaluate.trust import objective_warning, trust_warnings
 from kinsynth.models import GenerativeModule, LatentVariableModel
 from kinsynth.models.checkpoints import atomic_checkpoint_io
-from kinsynth.runs.contract import ERROR, HEADLINE_METRICS, LAST_CHECKPOINT
+from kinsynth.runs.contract import ERROR, HEADLINE_METRICS, LAST_CHECKPOINT, plain_mapping
 from kinsynth.runs.lock import RunDirectoryLock, check_fresh_start
 from kinsynth.runs.names import run_hparams, run_label
 from kinsynth.train.checks import (
@@ -51,12 +51,11 @@ def build_model(cfg: DictConfig, features: list[str], target: str | None) -> Gen
     An experiment such as ``thesis`` sets network options (hidden sizes, likelihood) for every model
     in a sweep; a model without a network ignores exactly those keys and rejects other unknown keys.
     """
-    model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
-    assert isinstance(model_cfg, dict)
+    model_cfg = plain_mapping(cfg.model)
     target_path = model_cfg.get("_target_")
     if not target_path:
         raise KinsynthError("model: config has no _target_ (choose model=vae|cvae|bcvae|ppca)")
-    cls = hydra.utils.get_class(target_path)
+    cls: type[GenerativeModule] = hydra.utils.get_class(target_path)
     accepted = set(inspect.signature(cls.__init__).parameters)
     network_keys = set(inspect.signature(LatentVariableModel.__init__).parameters)
     for key in list(model_cfg):
