@@ -104,9 +104,9 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
         started = time.perf_counter()
         if cycle == 0:
             batch = space.snap(space.sample(n_initial, rng))
-        elif (measured := int(np.isfinite(built[target].to_numpy(float)).sum())) < needed:
+        elif (with_flux := int(np.isfinite(built[target].to_numpy(float)).sum())) < needed:
             log.warning("cycle %d: %d built design(s) have a flux, strategy=%s needs %d; this "
-                        "batch is random", cycle, measured, name, needed)
+                        "batch is random", cycle, with_flux, name, needed)
             batch = RandomStrategy(space, target).propose(built, per_cycle, rng)
         else:
             batch = strategy.propose(built, per_cycle, rng)

@@ -132,17 +132,21 @@ def _weighted(acquisition: Any, validity: ValidityModel | None) -> Any:
         return acquisition
     from botorch.acquisition import AcquisitionFunction
 
+    log_valid = validity.log_prob
+
+    # the ignores below: botorch leaves X_pending unannotated, so its type is inferred from
+    # botorch's first assignment (a Tensor), though botorch itself sets it to None as well
     class ValidityWeighted(AcquisitionFunction):
         def __init__(self) -> None:
             super().__init__(model=acquisition.model)
-            self.X_pending = None
+            self.X_pending = None  # type: ignore[assignment]
 
         def set_X_pending(self, X_pending: torch.Tensor | None = None) -> None:
             acquisition.set_X_pending(X_pending)
-            self.X_pending = X_pending
+            self.X_pending = X_pending  # type: ignore[assignment]
 
         def forward(self, X: torch.Tensor) -> torch.Tensor:
-            return acquisition(X) + validity.log_prob(X).sum(-1)
+            return acquisition(X) + log_valid(X).sum(-1)
 
     return ValidityWeighted()
 
