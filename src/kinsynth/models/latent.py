@@ -70,6 +70,11 @@ class LatentVariableModel(GenerativeModule):
     """
 
     checkpoint_name = "LatentVariableModel"  # what 0.1.0 checkpoints record: never change it
+    # buffers of the aggregate prior (registered in __init__ for prior=aggregate only)
+    prior_mean: torch.Tensor
+    prior_scale_tril: torch.Tensor
+    prior_condition_mean: torch.Tensor
+    prior_slope: torch.Tensor
 
     def __init__(
         self,
@@ -234,6 +239,7 @@ class LatentVariableModel(GenerativeModule):
     def training_step(self, batches: list[Batch], batch_idx: int) -> None:
         """One epoch of mini-batch updates; figures are averaged over the epoch's batches."""
         lightning_optimizer = self.optimizers()
+        assert not isinstance(lightning_optimizer, list), "configure_optimizers gives one"
         optimizer = lightning_optimizer.optimizer
         beta = self.current_beta()
         # a single full-precision process needs none of manual_backward's precision or strategy
@@ -259,12 +265,15 @@ class LatentVariableModel(GenerativeModule):
         totals = torch.stack([torch.stack(f).mean() for f in figures])
         if self.lr_schedule != "constant":
             # once per epoch; under manual optimisation Lightning leaves the stepping to us
-            self.lr_schedulers().step()
+            scheduler = self.lr_schedulers()
+            assert scheduler is not None and not isinstance(scheduler, list), "one scheduler"
+            scheduler.step()
         if self.prior == "aggregate" and batches:
             # once per epoch, after the updates: the prior matches the encoder being saved
             data, condition = self.split_batch(
                 torch.cat([x for x, _ in batches]),
-                None if batches[0][1] is None else torch.cat([y for _, y in batches]),
+                None if batches[0][1] is None else torch.cat([y for _, y in batches
+                                                              if y is not None]),
             )
             self.fit_aggregate_prior(data, condition)
         if not torch.isfinite(totals).all():
