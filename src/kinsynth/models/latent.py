@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -32,6 +32,9 @@ from kinsynth.models.elbo import (
 )
 from kinsynth.models.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS
 from kinsynth.models.networks import mlp
+
+if TYPE_CHECKING:
+    from pytorch_lightning.utilities.types import OptimizerLRScheduler
 
 Batch = tuple[torch.Tensor, torch.Tensor | None]
 _LOG_VAR_BOUNDS = (-9.0, 4.0)
@@ -211,7 +214,7 @@ class LatentVariableModel(GenerativeModule):
         self.prior_scale_tril.copy_(torch.where(ok, scale_tril, self.prior_scale_tril))
 
     # ---- Lightning ------------------------------------------------------------------------------
-    def configure_optimizers(self) -> Any:
+    def configure_optimizers(self) -> OptimizerLRScheduler:
         """The optimizer, plus a per-epoch cosine decay of its lr to 0 with ``lr_schedule=cosine``.
 
         Offered because sampling quality, not the loss, is what the run is judged on, and a decayed

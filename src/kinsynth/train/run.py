@@ -17,6 +17,7 @@ import hydra
 import pandas as pd
 import pytorch_lightning as pl
 from omegaconf import DictConfig, open_dict
+from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from kinsynth.core.errors import KinsynthError, RunInterrupted
@@ -74,13 +75,13 @@ def build_model(cfg: DictConfig, features: list[str], target: str | None) -> Gen
     return cls(**model_cfg, **kwargs)
 
 
-def _instantiate_group(group: DictConfig | None) -> list[Any]:
+def _instantiate_group(group: DictConfig | None) -> list[pl.Callback]:
     if not group:
         return []
     return [hydra.utils.instantiate(c) for c in group.values() if c is not None and "_target_" in c]
 
 
-def _loggers(cfg: DictConfig) -> list[Any]:
+def _loggers(cfg: DictConfig) -> list[Logger]:
     """The configured loggers; TensorBoard's version is named after the model and its overrides."""
     loggers = []
     for conf in (cfg.get("logger") or {}).values():

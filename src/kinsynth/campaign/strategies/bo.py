@@ -35,6 +35,8 @@ from kinsynth.core.errors import KinsynthError
 
 if TYPE_CHECKING:
     import torch
+    from botorch.acquisition import AcquisitionFunction
+    from botorch.models import SingleTaskGP
 
 OPTIMIZERS = ("discrete", "continuous")
 FAILURE_MODES = ("weight", "ignore")
@@ -76,7 +78,7 @@ class UnitScale:
         return pd.DataFrame(values, columns=list(self.space.columns))
 
 
-def fit_gp(x: torch.Tensor, y: torch.Tensor) -> Any:
+def fit_gp(x: torch.Tensor, y: torch.Tensor) -> SingleTaskGP:
     """SingleTaskGP, Matern-5/2 ARD with BoTorch's dimension-scaled lengthscale prior."""
     from botorch.fit import fit_gpytorch_mll
     from botorch.models import SingleTaskGP
@@ -126,7 +128,8 @@ class ValidityModel:
         return torch.nn.functional.logsigmoid(self._features(x) @ self.weights + self.bias)
 
 
-def _weighted(acquisition: Any, validity: ValidityModel | None) -> Any:
+def _weighted(acquisition: AcquisitionFunction, validity: ValidityModel | None
+              ) -> AcquisitionFunction:
     """The log-acquisition plus log P(valid) of the batch's new points (pending ones excluded)."""
     if validity is None:
         return acquisition
