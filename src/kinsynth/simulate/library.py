@@ -19,6 +19,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -229,7 +230,8 @@ def shipped_library(spec: ModelSpec, levels: Levels | None = None) -> Library | 
     path = _models_dir().joinpath(f"{spec.name}_library.npz")
     if not path.is_file():
         return None
-    library = read_library(path)
+    with resources.as_file(path) as local:  # the file itself where the package is on disk
+        library = read_library(local)
     wanted = _levels(spec, levels) if (levels is not None or spec.levels) else None
     if wanted is None or library.key != library_key(spec, wanted):
         return None

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ import yaml
 
 from kinsynth.simulate.compile import compile_model
 from kinsynth.simulate.errors import SimulationError
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable  # importlib.resources.abc from Python 3.11
 
 EMBEDDED = "pathway_I"  # the named model used when none is given
 MODEL_SUFFIXES = (".ant", ".xml")
@@ -77,7 +80,7 @@ class ModelSpec:
         return np.array([r.high for r in self.ranges], dtype=float)
 
 
-def _models_dir():
+def _models_dir() -> Traversable:
     return resources.files("kinsynth.simulate").joinpath("models")
 
 

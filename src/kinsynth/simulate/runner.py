@@ -22,12 +22,16 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kinsynth.simulate.compile import compile_model
 from kinsynth.simulate.errors import SimulationError
 from kinsynth.simulate.model import ModelSpec
+
+if TYPE_CHECKING:
+    from roadrunner import RoadRunner
 
 CHUNK = 256
 RESCUE_TIME = 200.0
@@ -43,7 +47,7 @@ class Outcome(IntEnum):
     integration_failed = 4
 
 
-def has_conservation_laws(rr) -> bool:
+def has_conservation_laws(rr: RoadRunner) -> bool:
     """Whether the floating species obey conservation laws (rank-deficient stoichiometry)."""
     stoichiometry = np.asarray(rr.getFullStoichiometryMatrix(), dtype=float)
     if stoichiometry.size == 0:
