@@ -8,6 +8,7 @@ written, so a failure never leaves half a file and never touches an earlier one.
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import os
 import stat
@@ -18,8 +19,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+# the ignore below: pandas-stubs leave out pandas.io.common, which pandas itself ships
 import pandas as pd
-from pandas.io.common import infer_compression
+from pandas.io.common import infer_compression  # type: ignore[import-not-found]
 
 from kinsynth.core.errors import KinsynthError
 
@@ -287,7 +289,7 @@ class NoLinkFileHandler(logging.FileHandler):
         self.refused: str | None = None
         super().__init__(filename, mode, encoding, delay, errors)
 
-    def _open(self):  # type: ignore[override]
+    def _open(self) -> io.TextIOWrapper:
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in self.mode else os.O_TRUNC)
         try:
             fd = open_regular(self.baseFilename, flags, umask_mode())

@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,17 +27,30 @@ from kinsynth.evaluate.metrics.conditional import conditional_metrics
 from kinsynth.evaluate.metrics.standardise import Standardiser
 from kinsynth.evaluate.oracles import make_oracle
 from kinsynth.evaluate.trust import trust_warnings
+from kinsynth.models.base import GenerativeModule
 from kinsynth.runs.contract import LAST_CHECKPOINT, METRICS, SYNTHETIC, write_marker
 from kinsynth.runs.names import ordered_metrics
+
+if TYPE_CHECKING:
+    from kinsynth.data import KineticDataModule
 
 log = logging.getLogger(__name__)
 
 
-def _split_key(dm: Any, seed: int) -> tuple[int, int, int, str]:
+def _split_key(dm: KineticDataModule, seed: int) -> tuple[int, int, int, str]:
     """Identifies a data split by content, so figures that depend only on it can be reused."""
-    digest = [int(pd.util.hash_pandas_object(f, index=True).sum()) for f in (dm.train_frame,
-                                                                              dm.test_frame)]
-    return (*digest, seed, str(dm.target))
+    train, test = (int(pd.util.hash_pandas_object(f, index=True).sum()) for f in (dm.train_frame,
+                                                                                  dm.test_frame))
+    return (train, test, seed, str(dm.target))
+
+
+def _fitted(trainer: pl.Trainer, pl_module: pl.LightningModule
+            ) -> tuple[KineticDataModule, GenerativeModule]:
+    """The data module and model of the fit this callback watches (kinsynth.train builds both)."""
+    # the ignore: Lightning sets trainer.datamodule in fit() but does not declare it on Trainer
+    dm = trainer.datamodule  # type: ignore[attr-defined]
+    assert isinstance(pl_module, GenerativeModule), "EvaluationCallback scores a GenerativeModule"
+    return dm, pl_module
 
 
 _SPLIT_CACHE: dict[tuple[Any, ...], Any] = {}
@@ -110,8 +123,8 @@ class EvaluationCallback(pl.Callback):
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         epoch = trainer.current_epoch + 1
         if self.every_n_epochs > 0 and epoch % self.every_n_epochs == 0 and not trainer.should_stop:
-            dm = trainer.datamodule
-            synth = pl_module.sample(len(dm.test_frame), seed=self.seed)
+            dm, model = _fitted(trainer, pl_module)
+            synth = model.sample(len(dm.test_frame), seed=self.seed)
             figures_now = evaluate_samples(
                 dm.train_frame, dm.test_frame, synth, dm.features, dm.target, self.seed, self.caps
             )
@@ -127,7 +140,7 @@ class EvaluationCallback(pl.Callback):
         if not trainer.is_global_zero:
             return
         started = time.perf_counter()
-        results = self.evaluate(trainer.datamodule, pl_module)
+        results = self.evaluate(*_fitted(trainer, pl_module))
         results["evaluation_seconds"] = time.perf_counter() - started
         # the whole fit (up to the resumed checkpoint, then this part); a resumed run also
         # records the part it trained itself
@@ -142,7 +155,7 @@ class EvaluationCallback(pl.Callback):
         write_marker(self.output_dir / METRICS, {**results, "warnings": trust_warnings(results)})
 
     # ---- evaluation --------------------------------------------------------------------------
-    def evaluate(self, dm: Any, model: Any) -> dict[str, float]:
+    def evaluate(self, dm: KineticDataModule, model: GenerativeModule) -> dict[str, float]:
         """Every figure for ``model`` on the test split of ``dm``; writes synthetic.csv and PNGs."""
         train, test = dm.train_frame, dm.test_frame
         n = int(self.n_synthetic or len(dm.table.frame))
@@ -180,7 +193,7 @@ class EvaluationCallback(pl.Callback):
                 self._figures(dm, synth)
         return {k: (float(v) if v is not None else math.nan) for k, v in results.items()}
 
-    def _conditional(self, dm: Any, model: Any) -> dict[str, float]:
+    def _conditional(self, dm: KineticDataModule, model: GenerativeModule) -> dict[str, float]:
         key = ("oracle", self.oracle, *_split_key(dm, self.seed), self.caps.oracle_fit)
         oracle, info = _per_split(
             key, lambda: make_oracle(self.oracle, dm, self.caps.oracle_fit, self.seed)
@@ -201,7 +214,7 @@ class EvaluationCallback(pl.Callback):
         )
         return {**figures_, **info}
 
-    def _figures(self, dm: Any, synth: pd.DataFrame) -> None:
+    def _figures(self, dm: KineticDataModule, synth: pd.DataFrame) -> None:
         folder = self.output_dir / "figures"
         folder.mkdir(parents=True, exist_ok=True)
         columns = [c for c in synth.columns if c in dm.test_frame.columns]

@@ -8,13 +8,16 @@ tell how far to trust the conditional figures.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from kinsynth.core.errors import KinsynthError
 from kinsynth.evaluate.metrics.conditional import SurrogateOracle
+
+if TYPE_CHECKING:
+    from kinsynth.data import KineticDataModule
 
 ORACLES = ("auto", "simulator", "surrogate", "none")
 Oracle = Callable[[pd.DataFrame], np.ndarray]
@@ -33,7 +36,7 @@ def simulator_oracle(features: list[str]) -> Oracle:
 
 
 def make_oracle(
-    kind: str, dm: Any, max_rows: int | None = None, seed: int = 0
+    kind: str, dm: KineticDataModule, max_rows: int | None = None, seed: int = 0
 ) -> tuple[Oracle | None, dict[str, float]]:
     """The oracle for ``kind`` (see ORACLES) and figures describing it.
 

@@ -12,7 +12,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,10 @@ from kinsynth.core.errors import KinsynthError
 from kinsynth.core.threads import use_threads
 from kinsynth.core.writing import ChunkWriter, overwrite_flag, write_csv
 from kinsynth.generate.check import CheckSummary
+
+if TYPE_CHECKING:
+    from kinsynth.evaluate.oracles import Oracle
+    from kinsynth.models.base import GenerativeModule, TargetRequest
 
 log = logging.getLogger("kinsynth")
 
@@ -47,7 +51,7 @@ def register_resolvers() -> None:
 
 def generate_from_settings(settings: dict[str, Any], default_out: Path) -> GenerationResult:
     """``generate.py``'s config keys (see conf/generate.yaml) to :func:`generate_designs`."""
-    values = {key: settings.get(key) for key in SETTINGS}
+    values: dict[str, Any] = {key: settings.get(key) for key in SETTINGS}
     values["out"] = values["out"] or default_out
     values["seed"] = whole_number("seed", values["seed"] or 0, minimum=0)
     return generate_designs(**values)
@@ -74,7 +78,7 @@ def check_out(out: str | Path, run: str | Path) -> Path:
     return path
 
 
-def _target_notes(model: Any, request: Any) -> tuple[list[str], bool]:
+def _target_notes(model: GenerativeModule, request: TargetRequest) -> tuple[list[str], bool]:
     """Warnings for a request outside the training targets; whether clipped values are written."""
     from kinsynth.models.base import parse_target
 
@@ -105,7 +109,7 @@ def _span(values: np.ndarray) -> str:
     return f"{lo:.4g}" if lo == hi else f"{lo:.4g} to {hi:.4g}"
 
 
-def _conditioned_on(model: Any, targets: np.ndarray) -> np.ndarray:
+def _conditioned_on(model: GenerativeModule, targets: np.ndarray) -> np.ndarray:
     """The target the model actually sees: the request after the data transform's clipping."""
     column = [model.target]
     scaled = model.transform.transform(targets[:, None], columns=column)
@@ -143,7 +147,8 @@ def generate_designs(
     messages, write_used = _target_notes(model, target) if model.conditional else ([], False)
     for message in messages:
         log.warning("%s", message)
-    oracle, summary = None, None
+    oracle: Oracle | None = None
+    summary: CheckSummary | None = None
     if check:
         if not model.conditional:
             raise KinsynthError(
@@ -153,6 +158,7 @@ def generate_designs(
         from kinsynth.generate.check import run_oracle
 
         oracle, simulator = run_oracle(run)
+        assert model.target is not None, "a conditional model has a target"
         summary = CheckSummary(model.target)
     columns: list[str] = []
     with writer:
@@ -171,7 +177,8 @@ def generate_designs(
 
 
 def _add_oracle(
-    designs: pd.DataFrame, model: Any, oracle: Any, simulator: bool, summary: CheckSummary
+    designs: pd.DataFrame, model: GenerativeModule, oracle: Oracle, simulator: bool,
+    summary: CheckSummary,
 ) -> None:
     """Oracle flux (and validity, for the simulator) beside each design, counted in ``summary``."""
     if simulator:

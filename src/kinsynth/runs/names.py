@@ -13,12 +13,15 @@ import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.data.location import is_unset
 from kinsynth.runs.contract import HEADLINE_METRICS, NOT_IN_FOLDER_NAMES, NOT_IN_NAMES
+
+if TYPE_CHECKING:
+    from hydra.conf import HydraConf
 
 _MAX_NAME = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.,=+\-\[\]]+")
@@ -110,7 +113,7 @@ def _grammar_free(item: str) -> str:
     return "-".join(_HYDRA_UNSAFE.sub("-", part).strip("-") for part in (key, value))
 
 
-def _hydra() -> Any | None:
+def _hydra() -> HydraConf | None:
     try:
         from hydra.core.hydra_config import HydraConfig
 

@@ -22,7 +22,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.core.errors import KinsynthError
 from kinsynth.data.location import data_file
-from kinsynth.runs.contract import BUDGET, IDENTITY, PATH_KEYS, PLACEMENT, original_cwd, read_config
+from kinsynth.runs.contract import (
+    BUDGET,
+    IDENTITY,
+    PATH_KEYS,
+    PLACEMENT,
+    original_cwd,
+    plain_mapping,
+    read_config,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +42,12 @@ def _leaves(cfg: DictConfig, keys: Iterable[str]) -> dict[str, Any]:
     def visit(prefix: str, node: Any) -> None:
         if isinstance(node, DictConfig):
             for key in node:
+                name = str(key)  # a YAML mapping's keys are text; OmegaConf types them wider
                 try:
                     child = node[key]
                 except Exception:  # an interpolation that needs Hydra's runtime
-                    child = OmegaConf.to_container(node, resolve=False).get(key)
-                visit(f"{prefix}.{key}", child)
+                    child = plain_mapping(node, resolve=False).get(name)
+                visit(f"{prefix}.{name}", child)
             return
         if OmegaConf.is_list(node):
             node = OmegaConf.to_container(node, resolve=True)
@@ -98,7 +107,7 @@ def check_resumed_config(
     if original is None:
         original = _from_checkpoint(checkpoint)
         new = OmegaConf.create({
-            "data": {k: v for k, v in OmegaConf.to_container(cfg.data, resolve=True).items()
+            "data": {k: v for k, v in plain_mapping(cfg.data).items()
                      if k in original.data},
             "latent_dim": OmegaConf.select(cfg, "model.latent_dim", default=cfg.get("latent_dim")),
         })

@@ -6,6 +6,7 @@ import sys
 import time as time_module
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +15,11 @@ from kinsynth.core.errors import KinsynthError
 from kinsynth.core.writing import check_target, overwrite_flag
 from kinsynth.simulate.dataset import merge_shards, simulate_dataset, write_dataset
 from kinsynth.simulate.errors import SimulationError
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+    from kinsynth.simulate.model import ModelSpec
 
 
 def check_overrides(argv: Sequence[str]) -> None:
@@ -57,7 +63,7 @@ def target(path: str | Path, overwrite: bool, key: str = "out") -> Path:
         raise SimulationError(str(error)) from None
 
 
-def _spec(cfg):
+def _spec(cfg: DictConfig) -> ModelSpec:
     from kinsynth.simulate.model import load_model
 
     time = cfg.get("time")
@@ -65,7 +71,7 @@ def _spec(cfg):
                       time=None if time is None else float(time), output=cfg.get("output"))
 
 
-def run_library(cfg) -> str:
+def run_library(cfg: DictConfig) -> str:
     """Enumerate this shard of a whole library into the cache; once complete, write ``out``."""
     from kinsynth.simulate import library
 
@@ -101,7 +107,7 @@ def run_library(cfg) -> str:
             f"{best.drop(columns='flux').iloc[0].to_dict()} -> {path}")
 
 
-def run(cfg) -> str:
+def run(cfg: DictConfig) -> str:
     """Simulate (or merge) as ``cfg`` says, write the CSV, return the summary line.
 
     ``out=`` (each shard's file) follows the rule of every file a user names: an existing file

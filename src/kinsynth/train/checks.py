@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import pytorch_lightning as pl
 from omegaconf import DictConfig
@@ -41,7 +40,7 @@ def launched_rank() -> int:
     return _get_rank() or 0
 
 
-def evaluation_results(callbacks: list[Any]) -> dict[str, float]:
+def evaluation_results(callbacks: list[pl.Callback]) -> dict[str, float]:
     """The figures the evaluation callback computed in this process (empty when none ran)."""
     for callback in callbacks:
         results = getattr(callback, "results", None)

@@ -10,12 +10,12 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import hydra
 import pandas as pd
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf, open_dict
+from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from kinsynth.core.errors import KinsynthError, RunInterrupted
@@ -23,7 +23,7 @@ from kinsynth.core.threads import use_threads
 from kinsynth.evaluate.trust import objective_warning, trust_warnings
 from kinsynth.models import GenerativeModule
 from kinsynth.models.checkpoints import atomic_checkpoint_io
-from kinsynth.runs.contract import ERROR, HEADLINE_METRICS, LAST_CHECKPOINT
+from kinsynth.runs.contract import ERROR, HEADLINE_METRICS, LAST_CHECKPOINT, plain_mapping
 from kinsynth.runs.lock import RunDirectoryLock, check_fresh_start
 from kinsynth.runs.names import run_hparams, run_label
 from kinsynth.train.checks import (
@@ -53,12 +53,11 @@ def build_model(cfg: DictConfig, features: list[str], target: str | None) -> Gen
     hyperparameters read the same whatever the config's layout. The config's schema
     (conf/schemas.py) refuses an unknown key as it is composed.
     """
-    model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
-    assert isinstance(model_cfg, dict)
+    model_cfg = plain_mapping(cfg.model)
     target_path = model_cfg.pop("_target_", None)
     if not target_path:
         raise KinsynthError("model: config has no _target_ (choose model=vae|cvae|bcvae|ppca)")
-    cls = hydra.utils.get_class(target_path)
+    cls: type[GenerativeModule] = hydra.utils.get_class(target_path)
     network = model_cfg.pop("network", None) or {}
     if cls.has_network:
         model_cfg.update(network)
@@ -71,13 +70,13 @@ def build_model(cfg: DictConfig, features: list[str], target: str | None) -> Gen
                                    target=target, optimizer=hydra.utils.instantiate(cfg.optimizer))
 
 
-def _instantiate_group(group: DictConfig | None) -> list[Any]:
+def _instantiate_group(group: DictConfig | None) -> list[pl.Callback]:
     if not group:
         return []
     return [hydra.utils.instantiate(c) for c in group.values() if c is not None and "_target_" in c]
 
 
-def _loggers(cfg: DictConfig) -> list[Any]:
+def _loggers(cfg: DictConfig) -> list[Logger]:
     """The configured loggers; TensorBoard's version is named after the model and its overrides."""
     loggers = []
     for conf in (cfg.get("logger") or {}).values():

@@ -44,6 +44,8 @@ from kinsynth.core.errors import KinsynthError
 
 if TYPE_CHECKING:
     import torch
+    from botorch.acquisition import AcquisitionFunction
+    from botorch.models import SingleTaskGP
 
 OPTIMIZERS = ("discrete", "continuous")
 BATCH_METHODS = ("joint", "botorch")
@@ -86,7 +88,7 @@ class UnitScale:
         return pd.DataFrame(values, columns=list(self.space.columns))
 
 
-def fit_gp(x: torch.Tensor, y: torch.Tensor) -> Any:
+def fit_gp(x: torch.Tensor, y: torch.Tensor) -> SingleTaskGP:
     """SingleTaskGP, Matern-5/2 ARD with BoTorch's dimension-scaled lengthscale prior."""
     from botorch.fit import fit_gpytorch_mll
     from botorch.models import SingleTaskGP
@@ -136,23 +138,28 @@ class ValidityModel:
         return torch.nn.functional.logsigmoid(self._features(x) @ self.weights + self.bias)
 
 
-def _weighted(acquisition: Any, validity: ValidityModel | None) -> Any:
+def _weighted(acquisition: AcquisitionFunction, validity: ValidityModel | None
+              ) -> AcquisitionFunction:
     """The log-acquisition plus log P(valid) of the batch's new points (pending ones excluded)."""
     if validity is None:
         return acquisition
     from botorch.acquisition import AcquisitionFunction
 
+    log_valid = validity.log_prob
+
+    # the ignores below: botorch leaves X_pending unannotated, so its type is inferred from
+    # botorch's first assignment (a Tensor), though botorch itself sets it to None as well
     class ValidityWeighted(AcquisitionFunction):
         def __init__(self) -> None:
             super().__init__(model=acquisition.model)
-            self.X_pending = None
+            self.X_pending = None  # type: ignore[assignment]
 
         def set_X_pending(self, X_pending: torch.Tensor | None = None) -> None:
             acquisition.set_X_pending(X_pending)
-            self.X_pending = X_pending
+            self.X_pending = X_pending  # type: ignore[assignment]
 
         def forward(self, X: torch.Tensor) -> torch.Tensor:
-            return acquisition(X) + validity.log_prob(X).sum(-1)
+            return acquisition(X) + log_valid(X).sum(-1)
 
     return ValidityWeighted()
 
