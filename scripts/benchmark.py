@@ -129,13 +129,16 @@ def main() -> int:
 
 
 def commands(report: object, say: object, quick: bool = False) -> None:
-    """The rows of the commands a user waits for, each beside its reference (issue 27)."""
-    from bench import generation
+    """The rows of the commands a user waits for, each beside its reference."""
+    from bench import evaluation, generation
 
     with tempfile.TemporaryDirectory(prefix="kinsynth-speed-") as tmp:
         say("generate.py, 1,000,000 rows, whole command ...")
         generation.run(report, say, Path(tmp), rows=100_000 if quick else 1_000_000,
                        repeats=1 if quick else 2)
+    with tempfile.TemporaryDirectory(prefix="kinsynth-evaluation-") as tmp:
+        say("evaluation against training, 20 epochs ...")
+        evaluation.run(report, say, Path(tmp))
 
 
 if __name__ == "__main__":
