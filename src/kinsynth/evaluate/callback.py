@@ -125,8 +125,13 @@ class EvaluationCallback(pl.Callback):
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._fit_started = time.perf_counter()
         dm = trainer.datamodule
-        if trainer.is_global_zero and dm is not None and hasattr(dm, "test_frame"):
-            log.info("%s", self.cost_line(dm, pl_module))
+        if trainer.is_global_zero and dm is not None:
+            try:
+                line = self.cost_line(dm, pl_module)
+            except AttributeError as missing:  # a data module of another shape: no estimate
+                log.debug("no estimate of the evaluation's cost: %s", missing)
+            else:
+                log.info("%s", line)
 
     def cost_line(self, dm: Any, model: Any) -> str:
         """What the final evaluation will cost, said before training starts."""
