@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -161,7 +162,10 @@ def generate_designs(
         assert model.target is not None, "a conditional model has a target"
         summary = CheckSummary(model.target)
     columns: list[str] = []
-    with writer:
+    # one chunk is written while the next is sampled: formatting text and the decoder's
+    # arithmetic both release the GIL, so the two cores share them; chunks stay in order
+    with writer, ThreadPoolExecutor(max_workers=1) as behind:
+        written: Future[None] | None = None
         for designs in model.iter_sample(rows, target=target, seed=int(seed), chunk_size=chunk):
             if model.conditional and write_used:
                 designs[f"{model.target}_used"] = _conditioned_on(
@@ -169,8 +173,12 @@ def generate_designs(
                 )
             if oracle is not None and summary is not None:
                 _add_oracle(designs, model, oracle, simulator, summary)
-            writer.write(designs)
+            if written is not None:
+                written.result()  # the previous chunk's error, if any, stops the loop here
+            written = behind.submit(writer.write, designs)
             columns = list(designs.columns)
+        if written is not None:
+            written.result()
     if summary is not None:
         messages += summary.lines()
     return GenerationResult(path=path, rows=writer.rows, columns=columns, messages=messages)
