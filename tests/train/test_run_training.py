@@ -225,3 +225,20 @@ def test_best_experiments_compose_to_the_documented_settings(compose_train):
         assert list(cfg.model.network.hidden) == [256, 256]
         assert cfg.model.network.activation == "silu"
         assert cfg.data.transform == "quantile" and cfg.trainer.max_epochs == 300
+
+
+def test_the_run_writes_its_contract_files_without_the_evaluation_callback(compose_train,
+                                                                          tmp_path):
+    """last.ckpt and metrics.json are the run's files: a config without the evaluation callback
+    still gets both, the marker holding what the run knows (its epochs)."""
+    import json
+
+    from kinsynth.train.run import run_training
+
+    cfg = compose_train("model=vae", "trainer.max_epochs=2", "~callbacks.evaluation")
+    assert "evaluation" not in cfg.callbacks
+    metrics = run_training(cfg, tmp_path)
+    assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
+    assert metrics == {"epochs": 2}
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {"epochs": 2, "warnings": []}
+    assert not (tmp_path / "synthetic.csv").exists()  # no evaluation, no evaluation files

@@ -34,9 +34,8 @@ from kinsynth.evaluate.metrics.split_cache import (
 )
 from kinsynth.evaluate.metrics.standardise import Standardiser
 from kinsynth.evaluate.oracles import make_oracle
-from kinsynth.evaluate.trust import trust_warnings
 from kinsynth.models.base import GenerativeModule
-from kinsynth.runs.contract import LAST_CHECKPOINT, METRICS, SYNTHETIC, write_marker
+from kinsynth.runs.contract import SYNTHETIC
 from kinsynth.runs.names import ordered_metrics
 
 if TYPE_CHECKING:
@@ -209,12 +208,7 @@ class EvaluationCallback(pl.Callback):
             pl_module.log_dict({f"eval/{k}": v for k, v in figures_now.items()}, batch_size=1)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        # the final weights are the ones evaluated: keep them as last.ckpt whatever the
-        # checkpoint interval (a collective call, so every rank makes it)
-        # the full state (optimiser and random states too), so resume= continues it exactly;
-        # Lightning's weights_only=False here means "not only the weights" when *saving*: every
-        # value is still plain data, and every load is torch.load(weights_only=True)
-        trainer.save_checkpoint(self.output_dir / LAST_CHECKPOINT, weights_only=False)
+        # the run writes last.ckpt before this and metrics.json after it (kinsynth.train.contract)
         if not trainer.is_global_zero:
             return
         started = time.perf_counter()
@@ -229,8 +223,6 @@ class EvaluationCallback(pl.Callback):
         self.results = results
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self._log_to_tensorboard(trainer, pl_module, results)
-        # the finished marker, last and atomically: a run killed before this never looks finished
-        write_marker(self.output_dir / METRICS, {**results, "warnings": trust_warnings(results)})
 
     # ---- evaluation --------------------------------------------------------------------------
     def evaluate(self, dm: KineticDataModule, model: GenerativeModule) -> dict[str, float]:

@@ -40,15 +40,6 @@ def launched_rank() -> int:
     return _get_rank() or 0
 
 
-def evaluation_results(callbacks: list[pl.Callback]) -> dict[str, float]:
-    """The figures the evaluation callback computed in this process (empty when none ran)."""
-    for callback in callbacks:
-        results = getattr(callback, "results", None)
-        if isinstance(results, dict) and results:
-            return dict(results)
-    return {}
-
-
 def resume_settings(cfg: DictConfig, output_dir: Path, checkpoint: str | None) -> list[pl.Callback]:
     """Callbacks every run needs (random states in checkpoints), plus the resumed changes.
 

@@ -28,13 +28,18 @@ from kinsynth.runs.lock import RunDirectoryLock, check_fresh_start
 from kinsynth.runs.names import run_hparams, run_label
 from kinsynth.train.checks import (
     check_training_settings,
-    evaluation_results,
     finished_job_metrics,
     interrupted_job_to_resume,
     launched_rank,
     resume_settings,
 )
 from kinsynth.train.console import EpochProgressBar, ProgressLog, quiet_third_party
+from kinsynth.train.contract import (
+    evaluation_of,
+    run_callbacks,
+    run_figures,
+    write_finished_marker,
+)
 
 log = logging.getLogger(__name__)
 
@@ -156,14 +161,15 @@ def _train(
 
     progress = cfg.get("progress_bar", "auto")
     show_progress = _interactive(sweeping) if progress == "auto" else bool(progress)
-    callbacks = _instantiate_group(cfg.get("callbacks")) + resume_callbacks
+    callbacks = run_callbacks(output_dir, _instantiate_group(cfg.get("callbacks"))
+                              + resume_callbacks)
     if show_progress:
         callbacks.append(EpochProgressBar())
     elif cfg.get("progress_lines", 10):
         callbacks.append(ProgressLog(lines=int(cfg.get("progress_lines", 10))))
-    for callback in callbacks:
-        if hasattr(callback, "run_settings"):  # the evaluation callback's HParams columns
-            callback.run_settings = run_hparams(cfg)
+    evaluation = evaluation_of(callbacks)
+    if evaluation is not None:  # the columns its HParams tab compares runs by
+        evaluation.run_settings = run_hparams(cfg)
     trainer: pl.Trainer = hydra.utils.instantiate(
         cfg.trainer,
         plugins=[atomic_checkpoint_io()],  # a checkpoint is complete under its name, or absent
@@ -189,8 +195,8 @@ def _train(
         raise RunInterrupted(_interrupted_line(output_dir, trainer.current_epoch)) from None
     if not trainer.is_global_zero:
         return {}  # rank 0 evaluates and writes the run directory
-    # this run's own figures, from memory: never a metrics.json another process may have written
-    metrics = evaluation_results(callbacks)
+    metrics = run_figures(callbacks, trainer)
+    write_finished_marker(output_dir, metrics)
     log.info("run directory %s", output_dir)
     log.info("%s", summary_line(metrics))
     for warning in trust_warnings(metrics):
