@@ -77,9 +77,8 @@ def target(path: str | Path, overwrite: bool, key: str = "out") -> Path:
 def _spec(cfg):
     from kinsynth.simulate.model import load_model
 
-    time = cfg.get("time")
     return load_model(cfg.model_file, cfg.ranges, flux=cfg.flux, objective=cfg.get("objective"),
-                      time=None if time is None else float(time), output=cfg.get("output"))
+                      time=cfg.get("time"), output=cfg.get("output"))
 
 
 def run_library(cfg) -> str:
