@@ -265,6 +265,9 @@ def _check_duplicates(names: list[str], where: str) -> None:
 def _check_parquet_found(file: Path, where: str) -> None:
     if not file.exists():
         raise KinsynthError(f"{where}: file not found, expected a Parquet file")
+    problem = input_problem(file)  # a FIFO would block the read, a device never end it
+    if problem is not None:
+        raise KinsynthError(f"{where}: {problem.replace('a regular file', 'a Parquet file')}")
 
 
 def _read_parquet(file: Path, where: str) -> pd.DataFrame:
