@@ -47,7 +47,7 @@ def make_space(cfg: DictConfig) -> tuple[DesignSpace, Builder]:
     space = DesignSpace.from_spec(spec, levels or None,
                                   None if vary is None else list(vary))
     noise = cfg.get("noise") or {}
-    builder = Builder(spec, str(noise.get("kind", "none")), float(noise.get("level", 0.0)),
+    builder = Builder(spec, str(noise.get("kind", "none")), noise.get("level", 0.0),
                       int(cfg.seed))
     return space, builder
 

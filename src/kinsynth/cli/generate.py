@@ -9,7 +9,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from kinsynth.cli.guard import exit_on_unparsable_paths, guarded
+from kinsynth.cli.guard import exit_on_bad_command_line, guarded
 from kinsynth.generate.designs import generate_from_settings, register_resolvers
 
 register_resolvers()  # conf/generate.yaml: no Hydra output directory when out= is given
@@ -25,5 +25,5 @@ def app(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    exit_on_unparsable_paths(sys.argv[1:])
+    exit_on_bad_command_line(sys.argv[1:])
     app()
