@@ -126,8 +126,11 @@ def unwritable_dir_problem(argv: list[str]) -> str | None:
         if not sep or key.lstrip("+~") not in HYDRA_DIR_KEYS or "${" in value:
             continue
         folder = Path(value).expanduser().absolute()
-        while not folder.exists() and folder != folder.parent:
-            folder = folder.parent
+        try:
+            while not folder.exists() and folder != folder.parent:
+                folder = folder.parent
+        except OSError as error:  # a folder above it this user may not even look into
+            return f"{key}={value}: cannot write there ({error.strerror}); choose another {key}"
         if not folder.is_dir():
             return f"{key}={value}: '{folder}' is not a directory; choose another {key}"
         if not os.access(folder, os.W_OK | os.X_OK):
