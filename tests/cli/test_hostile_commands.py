@@ -254,3 +254,32 @@ def test_sigterm_stops_generate_in_one_line_and_leaves_no_temporary_file(tmp_pat
     result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     assert "stopped by SIGTERM" in assert_one_line(result, 143)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_background_writer_on_a_full_disk_prints_no_traceback_before_the_line(capsys) -> None:
+    """TensorBoard writes its events from a thread: its ENOSPC traceback used to come first."""
+    import errno
+    import threading
+
+    from kinsynth.cli.guard import guarded
+
+    def full_disk(path: str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    @guarded
+    def task(fails: bool) -> None:
+        writer = threading.Thread(target=full_disk, args=("events.out.tfevents.1",))
+        writer.start()
+        writer.join()
+        if fails:
+            raise OSError(errno.ENOSPC, "No space left on device", "last.ckpt")
+
+    with pytest.raises(SystemExit) as stopped:
+        task(True)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 1 and "Traceback" not in err
+    assert err.strip().splitlines() == [err.strip()] and "'last.ckpt': no space left" in err
+    task(False)  # only the writer met the full disk: the command ends, with one warning line
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert "'events.out.tfevents.1': no space left on device while writing" in err

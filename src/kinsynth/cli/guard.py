@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -183,6 +184,37 @@ def _stop_on_sigterm(signum: int, frame: Any) -> None:
                          "under its final name: rerun the command")
 
 
+class _QuietFullDisk:
+    """A ``threading.excepthook`` for the length of a command: a background writer (TensorBoard's
+    event thread) that hits a full disk would print its traceback before kinsynth's one line;
+    the error is kept instead, and said in one line when nothing else was."""
+
+    def __init__(self) -> None:
+        self.errors: list[OSError] = []
+        self.previous = threading.excepthook
+
+    def __call__(self, args: Any) -> None:
+        error = args.exc_value
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            self.errors.append(error)
+            return
+        self.previous(args)
+
+    def __enter__(self) -> _QuietFullDisk:
+        threading.excepthook = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        threading.excepthook = self.previous
+
+    def report(self) -> None:
+        """One line for a full disk only a background writer met (the command itself ended)."""
+        if self.errors:
+            where = self.errors[0].filename or "a background writer's file"
+            print(f"warning: '{where}': no space left on device while writing in the background "
+                  "(TensorBoard's events); free some space", file=sys.stderr)
+
+
 def guarded(task: F | None = None, *, sigterm: bool = True) -> Any:
     """Wrap a Hydra task function.
 
@@ -210,8 +242,11 @@ def guarded(task: F | None = None, *, sigterm: bool = True) -> Any:
         previous = None
         if sigterm and job_dir is None and _in_main_thread():
             previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        quiet = _QuietFullDisk().__enter__()  # until kinsynth's own line is out, below
         try:
-            return task(*args, **kwargs)
+            result = task(*args, **kwargs)
+            quiet.report()
+            return result
         except KeyboardInterrupt:
             if debugging():
                 raise
@@ -245,6 +280,7 @@ def guarded(task: F | None = None, *, sigterm: bool = True) -> Any:
             print(f"error: {message}", file=sys.stderr)
             raise SystemExit(RunInterrupted.exit_code if interrupted else 1) from None
         finally:
+            quiet.__exit__()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
 
