@@ -283,3 +283,46 @@ def test_a_background_writer_on_a_full_disk_prints_no_traceback_before_the_line(
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("\n") == 1
     assert "'events.out.tfevents.1': no space left on device while writing" in err
+
+
+@pytest.mark.parametrize("case", ["train data FIFO", "train data sparse", "generate FIFO ckpt",
+                                  "simulate merge device", "report alias bomb"])
+def test_each_command_refuses_a_hostile_file_in_one_line_without_hanging(tmp_path, case) -> None:
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    sparse = tmp_path / "sparse.csv"
+    with open(sparse, "wb") as handle:
+        handle.truncate(1 << 30)
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    os.mkfifo(run / "checkpoints" / "last.ckpt")
+    job = tmp_path / "sweep" / "0"
+    (job / ".hydra").mkdir(parents=True)
+    (job / ".hydra" / "config.yaml").write_text(
+        "a0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9)))
+    (job / "metrics.json").write_text('{"mmd": 0.1}')
+    args, says = {
+        "train data FIFO": (["train.py", f"data.path={fifo}"], "is a FIFO"),
+        "train data sparse": (["train.py", f"data.path={sparse}"], "no header line"),
+        "generate FIFO ckpt": (["generate.py", f"run={run}", "n=5", f"out={tmp_path / 'd.csv'}"],
+                               "last.ckpt': is a FIFO"),
+        "simulate merge device": (["scripts/simulate.py", "merge=[/dev/zero]",
+                                   f"out={tmp_path / 'm.csv'}"], "merge=/dev/zero: is a character"),
+        "report alias bomb": (["scripts/report.py", str(tmp_path / "sweep"), "--no-figures"],
+                              "through YAML aliases"),
+    }[case]
+    if not args[0].startswith("scripts/report"):
+        args.append(f"hydra.run.dir={tmp_path / 'out'}")
+    def hung(signum, frame):
+        raise AssertionError(f"{case}: still running after 60 s")
+
+    # a FIFO read blocks for ever, a device is read until memory runs out: fail, do not hang
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        result = run_cli(*args, cwd=tmp_path, check=False)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert says in assert_one_line(result)
