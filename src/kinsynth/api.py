@@ -64,6 +64,18 @@ def compose(config_name: str, settings: dict[str, Any]) -> DictConfig:
     return cfg
 
 
+def check_group_choices(settings: dict[str, Any]) -> None:
+    """A config group's choice (``model="cvae"``) must name one of its packaged files: Hydra's
+    own refusal is a many-line ``MissingConfigException``."""
+    for key, value in settings.items():
+        group = key.replace("__", ".")
+        if group not in config_groups() or isinstance(value, dict):
+            continue
+        available = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+        if not isinstance(value, str) or value not in available:
+            raise KinsynthError(f"{group}={value!r}: expected one of {', '.join(available)}")
+
+
 def fit(
     frame: pd.DataFrame,
     model: str = "bcvae",
@@ -85,6 +97,7 @@ def fit(
 
     settings = {"model": model, "data.path": None, "data.target": target, "progress_bar": False,
                 **overrides}
+    check_group_choices(settings)
     cfg = compose("train", settings)
     if output_dir is None:
         output_dir = claim_fresh_dir(f"outputs/fit/{datetime.now():%Y-%m-%d_%H-%M-%S}")
@@ -107,13 +120,21 @@ def propose(
     ``space`` is dbtl.yaml's ``space`` block (``levels``, ``vary``, ``model_file``, ...);
     ``options`` set the strategy's own settings (``strategy.<key>`` in dbtl.yaml).
     """
+    import pandas as pd
+
     from kinsynth.campaign.propose import propose_plate
     from kinsynth.campaign.strategies import strategy_class
 
+    if not isinstance(built, pd.DataFrame):
+        raise KinsynthError(f"built: expected a pandas DataFrame of the strains built so far "
+                            f"(built.csv's columns), got {type(built).__name__}")
     strategy_class(strategy)  # an unknown name is one line listing the registered ones
+    if space is not None and not isinstance(space, dict | DictConfig):
+        raise KinsynthError(f"space={space!r}: expected a mapping of dbtl.yaml's space keys, "
+                            "e.g. {'levels': [0.5, 1, 2]}")
     settings: dict[str, Any] = {"seed": seed, "designs_per_cycle": n, "step": "propose"}
-    if space:
-        settings["space"] = dict(space)
+    # one setting per key: an unknown key is compose's one line naming it
+    settings.update({f"space.{key}": value for key, value in (space or {}).items()})
     if (CONF_DIR / "strategy" / f"{strategy}.yaml").is_file():
         settings["strategy"] = strategy
         settings.update({f"strategy.{key}": value for key, value in options.items()})

@@ -23,11 +23,15 @@ class Builder:
                  seed: int = 0) -> None:
         if noise_kind not in NOISE_KINDS:
             raise KinsynthError(f"noise.kind={noise_kind!r}: expected one of {list(NOISE_KINDS)}")
-        if not np.isfinite(noise_level) or noise_level < 0:
-            raise KinsynthError(f"noise.level={noise_level}: expected a non-negative number")
+        try:
+            level = float(noise_level)
+        except (TypeError, ValueError):
+            level = float("nan")
+        if isinstance(noise_level, bool) or not np.isfinite(level) or level < 0:
+            raise KinsynthError(f"noise.level={noise_level!r}: expected a non-negative number")
         self.spec = spec
         self.noise_kind = noise_kind
-        self.noise_level = float(noise_level)
+        self.noise_level = level
         self.rng = np.random.default_rng([seed, 7])
 
     def true_flux(self, designs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -44,10 +44,10 @@ def make_space(cfg: DictConfig) -> tuple[DesignSpace, Builder]:
     space_cfg = cfg.space
     spec = load_space_model(space_cfg)
     levels, vary = space_cfg.get("levels"), space_cfg.get("vary")
-    space = DesignSpace.from_spec(spec, list(levels) if levels else None,
+    space = DesignSpace.from_spec(spec, levels or None,
                                   None if vary is None else list(vary))
     noise = cfg.get("noise") or {}
-    builder = Builder(spec, str(noise.get("kind", "none")), float(noise.get("level", 0.0)),
+    builder = Builder(spec, str(noise.get("kind", "none")), noise.get("level", 0.0),
                       int(cfg.seed))
     return space, builder
 

@@ -21,6 +21,7 @@ from kinsynth.campaign.build import Builder
 from kinsynth.campaign.space import DesignSpace
 from kinsynth.core.counts import positive_int
 from kinsynth.core.errors import KinsynthError
+from kinsynth.core.writing import atomic_path, check_writable_dir
 from kinsynth.simulate.library import shipped_library
 
 log = logging.getLogger(__name__)
@@ -55,18 +56,38 @@ def pool_key(builder: Builder, space: DesignSpace, n: int, seed: int) -> str:
 
 
 def _cached_flux(path: Path, what: str, designs: Callable[[], pd.DataFrame],
-                 builder: Builder) -> tuple[np.ndarray, bool]:
-    """Noise-free fluxes of ``designs()``, simulated once; written atomically for parallel jobs."""
+                 builder: Builder, expected: int) -> tuple[np.ndarray, bool]:
+    """Noise-free fluxes of ``designs()``, simulated once; written atomically for parallel jobs.
+
+    The cache folder is proved writable before the simulation, not after it.
+    """
     if path.is_file():
-        return np.load(path, allow_pickle=False), False
+        return _read_cache(path, expected), False
+    check_writable_dir(path.parent, "pool.cache_dir")
     frame = designs()
     log.info("simulating %s: %d designs (cached in %s)", what, len(frame), path)
     flux, _ = builder.true_flux(frame)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npy")
-    np.save(tmp, flux, allow_pickle=False)
-    tmp.replace(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, flux, allow_pickle=False)
     return flux, True
+
+
+def _read_cache(path: Path, expected: int) -> np.ndarray:
+    """A cached flux array, checked: a damaged file (truncated by a full disk, emptied, another
+    array) is one line naming the file to delete."""
+    reason = None
+    try:
+        flux = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:  # numpy raises all three for a bad file
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+    else:
+        if not isinstance(flux, np.ndarray) or flux.dtype.kind != "f" or flux.shape != (expected,):
+            reason = (f"holds {getattr(flux, 'dtype', type(flux).__name__)} of shape "
+                      f"{getattr(flux, 'shape', '?')}, expected {expected} fluxes")
+    if reason is not None:
+        raise KinsynthError(f"'{path}': a damaged pool cache ({reason}); delete it and rerun "
+                            "(it is simulated again)")
+    return flux
 
 
 def reference_pool(builder: Builder, space: DesignSpace, n: int, seed: int,
@@ -84,7 +105,7 @@ def reference_pool(builder: Builder, space: DesignSpace, n: int, seed: int,
     else:
         flux, simulated = _cached_flux(
             path, "the reference pool",
-            lambda: space.sample(n, np.random.default_rng([seed, 99])), builder)
+            lambda: space.sample(n, np.random.default_rng([seed, 99])), builder, n)
     valid = flux[np.isfinite(flux)]
     if len(valid) < MIN_POOL:
         raise KinsynthError(f"pool.n={n}: only {len(valid)} of its designs have a steady state, "
@@ -97,7 +118,7 @@ def library_top(builder: Builder, space: DesignSpace, k: int, cache_dir: Path) -
     """The true top ``k`` designs of a whole discrete library (simulated once, then cached)."""
     grid = space.enumerate()
     path = Path(cache_dir) / f"library-{pool_key(builder, space, len(grid), 0)}.npy"
-    flux, _ = _cached_flux(path, "the whole library", lambda: grid, builder)
+    flux, _ = _cached_flux(path, "the whole library", lambda: grid, builder, len(grid))
     valid = np.flatnonzero(np.isfinite(flux))  # a design that fails is never a top design
     order = valid[np.argsort(-flux[valid], kind="stable")[:k]]
     return grid.iloc[order]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from kinsynth.core.errors import KinsynthError
-from kinsynth.core.writing import save_figure, write_text
+from kinsynth.core.writing import check_writable_dir, save_figure, write_text
 from kinsynth.runs.contract import CAMPAIGN, NOT_IN_NAMES, read_overrides
 
 #: overrides that never tell two campaigns' settings apart: the seed is what a row averages over
@@ -37,11 +37,10 @@ def collect(sweeps: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     labels = variant_labels([read_overrides(path.parent) for path in paths])
     cycles, summaries = [], []
     for path, variant in zip(paths, labels, strict=True):
-        summary = json.loads(path.read_text())
+        summary, frame = _read_campaign(path)
         summary["strategy_name"] = summary["strategy"]
         if variant:
             summary["strategy"] = f"{summary['strategy']} {variant}"
-        frame = pd.read_csv(path.parent / "cycles.csv")
         frame["strategy"], frame["seed"] = summary["strategy"], summary["seed"]
         frame["strategy_name"] = summary["strategy_name"]
         # the proposed batches' mean diversity and failed share (cycle 0 is random for all)
@@ -53,6 +52,37 @@ def collect(sweeps: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not summaries:
         raise KinsynthError(f"{', '.join(map(str, sweeps))}: no finished campaign (campaign.json)")
     return pd.concat(cycles, ignore_index=True), pd.DataFrame(summaries)
+
+
+#: what the report reads of a campaign: its summary's keys and its cycles' columns
+SUMMARY_KEYS = ("strategy", "seed", "cumulative_top", "best_true_flux", "strains_to_q99",
+                "top100_found")
+CYCLE_COLUMNS = ("cycle", "n_built", "cumulative_top", "batch_diversity", "batch_valid_fraction")
+
+
+def _read_campaign(path: Path) -> tuple[dict, pd.DataFrame]:
+    """A campaign's ``campaign.json`` and ``cycles.csv``, checked: a damaged one (truncated by a
+    full disk, edited) is one line naming the file, not a ``KeyError`` from deep in a table."""
+    fix = "rerun that campaign (resume=<its folder>) or move it out of the sweep"
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise KinsynthError(f"'{path}': not readable JSON ({error}); {fix}") from None
+    missing = [key for key in SUMMARY_KEYS if not isinstance(summary, dict) or key not in summary]
+    if missing:
+        raise KinsynthError(f"'{path}': lacks {', '.join(missing)}; {fix}")
+    table = path.parent / "cycles.csv"
+    try:
+        frame = pd.read_csv(table)
+    except FileNotFoundError:
+        raise KinsynthError(f"'{table}': missing beside {path.name}; {fix}") from None
+    except (OSError, ValueError) as error:  # pandas' parser and empty-file errors are ValueErrors
+        reason = " ".join(str(error).split())
+        raise KinsynthError(f"'{table}': not a readable table ({reason}); {fix}") from None
+    missing = [column for column in CYCLE_COLUMNS if column not in frame.columns]
+    if missing:
+        raise KinsynthError(f"'{table}': lacks column(s) {', '.join(missing)} (truncated?); {fix}")
+    return summary, frame
 
 
 def _mean_sd(values: pd.Series) -> str:
@@ -93,6 +123,7 @@ def comparison_table(summaries: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_report(sweeps: Sequence[Path], out: Path) -> str:
+    check_writable_dir(out, "--out")  # a read-only --out is found before the sweep is read
     cycles, summaries = collect(sweeps)
     table = comparison_table(summaries)
     header = "| " + " | ".join(table.columns) + " |"

@@ -32,10 +32,9 @@ def load_space_model(space_cfg: DictConfig) -> ModelSpec:
     ``space.model_file`` (a shipped model's name or a file), ``ranges``, ``flux``/``output``,
     ``objective`` and ``time``; a named model brings its own, which these keys override.
     """
-    time = space_cfg.get("time")
     return load_model(space_cfg.get("model_file"), space_cfg.get("ranges"), space_cfg.get("flux"),
-                      objective=space_cfg.get("objective"),
-                      time=None if time is None else float(time), output=space_cfg.get("output"))
+                      objective=space_cfg.get("objective"), time=space_cfg.get("time"),
+                      output=space_cfg.get("output"))  # load_model checks time= itself
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ class DesignSpace:
         lows, highs = np.where(varied, lows, 1.0), np.where(varied, highs, 1.0)
         chosen = None
         if levels:
-            chosen = tuple(sorted(float(v) for v in levels))
+            chosen = tuple(sorted(_level_values(levels)))
             if any(not np.isfinite(v) or v <= 0 for v in chosen):
                 raise KinsynthError(f"space.levels={list(chosen)}: fold changes must be positive")
             low_all, high_all = lows[varied].min(), highs[varied].max()
@@ -169,3 +168,15 @@ def drop_built(
             seen.add(key)
             keep.append(i)
     return proposals.iloc[keep]
+
+
+def _level_values(levels: object) -> list[float]:
+    """``space.levels`` as numbers; a string, a mapping or a word in the list is one line (a
+    string would otherwise be read character by character)."""
+    try:
+        if isinstance(levels, str | bytes | dict) or not hasattr(levels, "__iter__"):
+            raise TypeError
+        return [float(v) for v in levels]
+    except (TypeError, ValueError):
+        raise KinsynthError(f"space.levels={levels!r}: expected a list of positive fold changes, "
+                            "e.g. [0.5, 1, 2]") from None

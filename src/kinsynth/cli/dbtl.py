@@ -9,7 +9,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from kinsynth.cli import resolvers  # noqa: F401  (registers the config resolvers)
-from kinsynth.cli.guard import exit_on_unparsable_paths, guarded, run_app
+from kinsynth.cli.guard import exit_on_bad_command_line, guarded, run_app
 from kinsynth.conf.schemas import register_configs
 from kinsynth.runs.lock import release_command_locks
 
@@ -33,5 +33,5 @@ def app(cfg: DictConfig) -> float | None:
 
 
 def main() -> None:
-    exit_on_unparsable_paths(sys.argv[1:])
+    exit_on_bad_command_line(sys.argv[1:])
     run_app(app)

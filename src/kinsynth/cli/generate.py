@@ -9,7 +9,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from kinsynth.cli.guard import exit_on_unparsable_paths, guarded, run_app
+from kinsynth.cli.guard import exit_on_bad_command_line, guarded, run_app
 from kinsynth.conf.schemas import register_configs
 from kinsynth.generate.designs import generate_from_settings, register_resolvers
 from kinsynth.runs.contract import plain_mapping
@@ -29,5 +29,5 @@ def app(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    exit_on_unparsable_paths(sys.argv[1:])
+    exit_on_bad_command_line(sys.argv[1:])
     run_app(app)

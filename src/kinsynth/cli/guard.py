@@ -6,7 +6,9 @@ import errno
 import functools
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -170,6 +172,45 @@ def exit_on_unparsable_paths(argv: list[str]) -> None:
         raise SystemExit(2)
 
 
+#: the directories Hydra creates and writes before a task (and its one-line errors) can run
+HYDRA_DIR_KEYS = ("hydra.run.dir", "hydra.sweep.dir")
+
+
+def unwritable_dir_problem(argv: list[str]) -> str | None:
+    """One line when a run or sweep directory on the command line cannot be written, else None.
+
+    Hydra creates the directory and writes its record before the task starts, so a read-only
+    place would be a ``PermissionError`` traceback from Hydra's own code; checked here first,
+    on the nearest folder that exists (what ``mkdir`` would need to write in).
+    """
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if not sep or key.lstrip("+~") not in HYDRA_DIR_KEYS or "${" in value:
+            continue
+        folder = Path(value).expanduser().absolute()
+        try:
+            while not folder.exists() and folder != folder.parent:
+                folder = folder.parent
+        except OSError as error:  # a folder above it this user may not even look into
+            return f"{key}={value}: cannot write there ({error.strerror}); choose another {key}"
+        if not folder.is_dir():
+            return f"{key}={value}: '{folder}' is not a directory; choose another {key}"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return (f"{key}={value}: cannot write there ('{folder}' is not writable for this "
+                    f"user); choose another {key}")
+    return None
+
+
+def exit_on_bad_command_line(argv: list[str]) -> None:
+    """Before Hydra starts: a path it cannot parse exits 2 (:func:`exit_on_unparsable_paths`),
+    a run or sweep directory it cannot write exits 1 (:func:`unwritable_dir_problem`)."""
+    exit_on_unparsable_paths(argv)
+    problem = unwritable_dir_problem(argv)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        raise SystemExit(1)
+
+
 def _write_error(job_dir: Path, text: str) -> None:
     """The job's error.txt; on a full disk the log line has to do."""
     try:
@@ -178,16 +219,79 @@ def _write_error(job_dir: Path, text: str) -> None:
         log.error("could not write %s: %s", job_dir / ERROR, error.strerror)
 
 
-def guarded(task: F) -> F:
+#: what a shell reports for a command stopped by Ctrl-C (128 + SIGINT)
+CTRL_C_EXIT = 130
+#: environment variables under which every failure keeps its traceback (for a bug report)
+DEBUG_VARIABLES = ("KINSYNTH_DEBUG", "HYDRA_FULL_ERROR")
+
+
+def debugging() -> bool:
+    """Whether the user asked for tracebacks (``KINSYNTH_DEBUG=1`` or ``HYDRA_FULL_ERROR=1``)."""
+    return any(os.environ.get(name, "").strip() not in ("", "0") for name in DEBUG_VARIABLES)
+
+
+def bug_line(error: BaseException) -> str:
+    """The one line for an exception no check foresaw: what it was, and how to see more."""
+    first = (str(error).strip().splitlines() or [""])[0][:300]
+    return (f"unexpected {type(error).__name__}{': ' + first if first else ''} (a bug in "
+            "kinsynth or a case it does not check: rerun with KINSYNTH_DEBUG=1 for the "
+            "traceback and report it)")
+
+
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM as an exception: ``finally`` blocks and the atomic writer then remove what is
+    unfinished (the default action ends the process where it stands, leaving temporary files)."""
+    raise RunInterrupted("stopped by SIGTERM before it finished; nothing unfinished was left "
+                         "under its final name: rerun the command")
+
+
+class _QuietFullDisk:
+    """A ``threading.excepthook`` for the length of a command: a background writer (TensorBoard's
+    event thread) that hits a full disk would print its traceback before kinsynth's one line;
+    the error is kept instead, and said in one line when nothing else was."""
+
+    def __init__(self) -> None:
+        self.errors: list[OSError] = []
+        self.previous = threading.excepthook
+
+    def __call__(self, args: Any) -> None:
+        error = args.exc_value
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            self.errors.append(error)
+            return
+        self.previous(args)
+
+    def __enter__(self) -> _QuietFullDisk:
+        threading.excepthook = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        threading.excepthook = self.previous
+
+    def report(self) -> None:
+        """One line for a full disk only a background writer met (the command itself ended)."""
+        if self.errors:
+            where = self.errors[0].filename or "a background writer's file"
+            print(f"warning: '{where}': no space left on device while writing in the background "
+                  "(TensorBoard's events); free some space", file=sys.stderr)
+
+
+def guarded(task: F | None = None, *, sigterm: bool = True) -> Any:
     """Wrap a Hydra task function.
 
     A ``KinsynthError`` (also one Hydra wrapped, see :func:`user_error`) in a single run prints
     ``error: <message>`` and exits with status 1 (no traceback: the message already names the
-    file, column or key). Inside a multirun any failure is logged, written to the job's
+    file, column or key); Ctrl-C prints one line and exits 130; with ``sigterm`` a SIGTERM stops
+    the single run as an exception (one line, exit 143, temporary files removed); a command that
+    handles SIGTERM itself (training stops at an epoch's end) passes ``sigterm=False``. Any other
+    exception is a bug: one line too (:func:`bug_line`), exit 1. Under :func:`debugging` every
+    failure keeps its traceback. Inside a multirun any failure is logged, written to the job's
     ``error.txt`` (except in a directory refused as another run's own), and the job returns None
     so the sweep goes on with the other jobs (an Optuna study records a failed trial; a NaN would
     abort optuna 2.x studies).
     """
+    if task is None:
+        return functools.partial(guarded, sigterm=sigterm)
 
     @functools.wraps(task)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -196,8 +300,20 @@ def guarded(task: F) -> F:
             from kinsynth.sweeps.workers import end_with_parent
 
             end_with_parent()  # a worker process of a parallel sweep dies with the sweep
+        previous = None
+        if sigterm and job_dir is None and _in_main_thread():
+            previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        quiet = _QuietFullDisk().__enter__()  # until kinsynth's own line is out, below
         try:
-            return task(*args, **kwargs)
+            result = task(*args, **kwargs)
+            quiet.report()
+            return result
+        except KeyboardInterrupt:
+            if debugging():
+                raise
+            print("error: interrupted (Ctrl-C); nothing unfinished was left under its final "
+                  "name", file=sys.stderr)
+            raise SystemExit(CTRL_C_EXIT) from None
         except Exception as error:
             message = user_error(error)
             interrupted = isinstance(error, RunInterrupted)
@@ -218,9 +334,22 @@ def guarded(task: F) -> F:
                     raise SystemExit(RunInterrupted.exit_code) from None
                 log.error("job failed, the sweep goes on: %s", first)
                 return None
-            if message is not None:
-                print(f"error: {message}", file=sys.stderr)
-                raise SystemExit(RunInterrupted.exit_code if interrupted else 1) from None
-            raise
+            if debugging():
+                raise
+            if message is None:  # a bug: one line too, its traceback behind KINSYNTH_DEBUG=1
+                message = bug_line(error)
+            print(f"error: {message}", file=sys.stderr)
+            raise SystemExit(RunInterrupted.exit_code if interrupted else 1) from None
+        finally:
+            quiet.__exit__()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
+
+
+def _in_main_thread() -> bool:
+    """Signal handlers can only be set from the main thread (an in-process test may not be)."""
+    import threading
+
+    return threading.current_thread() is threading.main_thread()

@@ -10,7 +10,7 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from kinsynth.cli.guard import guarded, run_app
+from kinsynth.cli.guard import exit_on_bad_command_line, guarded, run_app
 from kinsynth.conf.schemas import register_configs
 from kinsynth.simulate import SimulationError
 from kinsynth.simulate.cli import check_overrides, run
@@ -30,4 +30,5 @@ def main() -> None:
     except SimulationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    exit_on_bad_command_line(sys.argv[1:])
     run_app(app)

@@ -9,7 +9,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from kinsynth.cli import resolvers  # noqa: F401  (registers the config resolvers)
-from kinsynth.cli.guard import exit_on_unparsable_paths, guarded, in_multirun, run_app
+from kinsynth.cli.guard import exit_on_bad_command_line, guarded, in_multirun, run_app
 from kinsynth.conf.schemas import register_configs
 from kinsynth.runs.lock import release_command_locks
 
@@ -17,7 +17,7 @@ register_configs()  # the YAMLs name their schemas (conf/schemas.py) in their de
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
-@guarded
+@guarded(sigterm=False)  # Lightning stops a run at the end of an epoch, with a checkpoint
 def app(cfg: DictConfig) -> float | None:
     from kinsynth.data.io import check_file
 
@@ -35,5 +35,5 @@ def app(cfg: DictConfig) -> float | None:
 
 
 def main() -> None:
-    exit_on_unparsable_paths(sys.argv[1:])
+    exit_on_bad_command_line(sys.argv[1:])
     run_app(app)

@@ -75,6 +75,24 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+def check_writable_dir(directory: str | Path, key: str, shown: str | Path | None = None) -> Path:
+    """Create ``directory`` (and its parents) and prove a file can be made in it, before the
+    work whose results go there: a read-only folder is one line ``<key>=<shown>: ...`` (``shown``
+    defaults to the directory: pass the file a user named), not a traceback after the work."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=directory, prefix=".kinsynth-probe.", suffix=".tmp")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise no_space_left(directory) from None
+        raise KinsynthError(f"{key}={shown or directory}: cannot write there "
+                            f"({error.strerror}); choose a folder you can write to") from None
+    return directory
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` (no index column) atomically: a whole file or the earlier one untouched."""
     with ChunkWriter(path, overwrite=True) as writer:

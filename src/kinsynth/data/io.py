@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import gzip
+import os
 import re
+import stat
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from kinsynth.core.errors import KinsynthError
+from kinsynth.core.inputs import MIB, input_problem
 from kinsynth.data.default import DEFAULT_DATA_PATH
 from kinsynth.data.location import data_file
 
@@ -33,6 +36,9 @@ _INDEX_NAMES = frozenset({"index", "id"})
 _UNNAMED = re.compile(r"Unnamed: \d+")
 #: How many names to show before eliding, so that messages stay one readable line.
 _MAX_LISTED = 30
+#: how far to look for the header line: a header of ten thousand long names is under 1 MB
+HEADER_LIMIT = 4 * MIB
+_LINE_END = re.compile(rb"[\r\n]")
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,7 @@ def _checked_header(file: Path, where: str) -> list[str]:
     """The header's column names, after the checks a header alone allows."""
     header_line = _read_header_line(file, where)
     _check_delimiter(header_line, where)
-    names = _parse_header(header_line)
+    names = _parse_header(header_line, where)
     _check_duplicates(names, where)
     return names
 
@@ -185,11 +191,9 @@ def _read_header_line(file: Path, where: str) -> str:
     if file.is_dir():
         raise KinsynthError(f"{where}: is a directory, expected a CSV file")
     try:
-        opener = gzip.open if file.suffix.lower() == ".gz" else open
-        with opener(file, "rt", encoding="utf-8-sig", newline="") as handle:
-            for line in handle:
-                if line.strip():
-                    return line.rstrip("\r\n")
+        line = _first_nonblank_line(file, where)
+        if line is not None:
+            return line.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise KinsynthError(
             f"{where}: not readable as UTF-8 text ({exc.reason} at byte {exc.start}), "
@@ -201,6 +205,37 @@ def _read_header_line(file: Path, where: str) -> str:
     raise KinsynthError(f"{where}: file is empty, expected a header row and data rows")
 
 
+def _first_nonblank_line(file: Path, where: str) -> bytes | None:
+    """The first non-blank line's bytes, reading at most :data:`HEADER_LIMIT` of them.
+
+    Bounded, because the "line" of a sparse file of NUL bytes or of a file with no newline is the
+    whole file: gigabytes read into memory before a word could be said. The file must be a regular
+    one (a FIFO would block, ``/dev/zero`` never ends): checked on what was opened.
+    """
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as raw:
+        problem = None if stat.S_ISREG(os.fstat(fd).st_mode) else input_problem(file)
+        if problem is not None:
+            raise KinsynthError(f"{where}: {problem.replace('a regular file', 'a CSV file')}")
+        os.set_blocking(fd, True)
+        handle = gzip.GzipFile(fileobj=raw) if file.suffix.lower() == ".gz" else raw
+        buffer, seen = b"", 0
+        while True:
+            chunk = handle.read(1 << 16)
+            seen += len(chunk)
+            buffer = (buffer + chunk).lstrip()  # blank lines before the header
+            end = _LINE_END.search(buffer)  # \n, \r\n or a lone \r, as the csv module splits
+            if end is not None:
+                return buffer[:end.start()]
+            if not chunk:
+                return buffer or None
+            if seen > HEADER_LIMIT:
+                raise KinsynthError(
+                    f"{where}: no header line in its first {HEADER_LIMIT >> 20} MB (a binary or "
+                    "sparse file?), expected a comma-separated text file"
+                )
+
+
 def _check_delimiter(header_line: str, where: str) -> None:
     """Reject ;/tab/|-separated files early: pandas would read them as a single column."""
     commas = header_line.count(",")
@@ -209,9 +244,13 @@ def _check_delimiter(header_line: str, where: str) -> None:
             raise KinsynthError(f"{where}: looks {word}, expected commas")
 
 
-def _parse_header(header_line: str) -> list[str]:
+def _parse_header(header_line: str, where: str) -> list[str]:
     """Split the raw header with the csv module: the names before pandas mangles them."""
-    return [name.strip() for name in next(csv.reader([header_line]))]
+    try:
+        return [name.strip() for name in next(csv.reader([header_line]))]
+    except csv.Error as exc:  # a name over the csv module's 128 KB field limit, a stray quote
+        raise KinsynthError(f"{where}: malformed header line ({exc}), expected column "
+                            "names") from None
 
 
 def _check_duplicates(names: list[str], where: str) -> None:
@@ -226,6 +265,9 @@ def _check_duplicates(names: list[str], where: str) -> None:
 def _check_parquet_found(file: Path, where: str) -> None:
     if not file.exists():
         raise KinsynthError(f"{where}: file not found, expected a Parquet file")
+    problem = input_problem(file)  # a FIFO would block the read, a device never end it
+    if problem is not None:
+        raise KinsynthError(f"{where}: {problem.replace('a regular file', 'a Parquet file')}")
 
 
 def _read_parquet(file: Path, where: str) -> pd.DataFrame:

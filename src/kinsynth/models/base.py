@@ -19,8 +19,9 @@ import pandas as pd
 import pytorch_lightning as pl
 import torch
 
-from kinsynth.core.counts import positive_int
+from kinsynth.core.counts import positive_int, whole_number
 from kinsynth.core.errors import KinsynthError
+from kinsynth.core.memory import available_bytes, gib
 from kinsynth.models.checkpoints import SECTION, kinsynth_section, transform_from_checkpoint
 from kinsynth.models.elbo import kl_to_standard_normal
 from kinsynth.models.limits import MAX_LATENT_DIM
@@ -68,7 +69,14 @@ def _parse_target(request: TargetRequest) -> float | tuple[float, float] | np.nd
         if lo > hi:
             raise KinsynthError(f"target range {request!r}: expected lo <= hi")
         return (lo, hi)
-    return np.asarray(request, dtype=np.float64).reshape(-1)
+    try:
+        return np.asarray(request, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        shown = repr(request)
+        raise KinsynthError(
+            f"target={shown if len(shown) <= 60 else shown[:57] + '...'}: expected a number, a "
+            "range lo:hi or (lo, hi), or one number per row"
+        ) from None
 
 
 class GenerativeModule(pl.LightningModule):
@@ -246,6 +254,7 @@ class GenerativeModule(pl.LightningModule):
         drawn uniformly, per-row values, or None to draw from the training targets. The rows are
         made ``chunk_size`` at a time (see :meth:`iter_sample`); the result does not depend on it.
         """
+        self._check_room(whole_number("n", n, 0))
         chunks = list(self.iter_sample(n, target=target, seed=seed, chunk_size=chunk_size))
         if not chunks:
             columns = self.data_columns + ([self.target] if self.conditional else [])
@@ -253,6 +262,19 @@ class GenerativeModule(pl.LightningModule):
         if len(chunks) == 1:
             return chunks[0]
         return pd.concat(chunks, ignore_index=True)
+
+    def _check_room(self, n: int) -> None:
+        """Refuse, before a row is made, a table that would not fit in memory: the chunks and
+        the frame they are joined into both exist while it is built."""
+        columns = len(self.data_columns) + (1 if self.conditional else 0)
+        needed = 2 * n * columns * np.dtype(np.float64).itemsize
+        available = available_bytes()
+        if available is not None and needed > available:
+            raise KinsynthError(
+                f"sample(n={n}): {n} rows of {columns} columns need about {gib(needed)} of "
+                f"memory, {gib(available)} is available; stream them with iter_sample(n) or "
+                "write them to a file with generate.py n=... out=..."
+            )
 
     def iter_sample(
         self,
@@ -273,10 +295,11 @@ class GenerativeModule(pl.LightningModule):
                 "target= was given but this model is unconditional: train a conditional model "
                 "(model=cvae, model=bcvae or model=cppca) to generate designs for a requested flux"
             )
-        n = int(n)
-        chunk = DEFAULT_CHUNK_ROWS if chunk_size is None else int(chunk_size)
-        if chunk < 1:
-            raise KinsynthError(f"chunk_size={chunk_size}: expected a positive number of rows")
+        n = whole_number("n", n, 0)
+        chunk = DEFAULT_CHUNK_ROWS if chunk_size is None else whole_number(
+            "chunk_size", chunk_size, 1)
+        if seed is not None:
+            seed = whole_number("seed", seed, 0)  # numpy refuses a negative seed with a traceback
         request = parse_target(target) if self.conditional else None
         if isinstance(request, np.ndarray) and len(request) != n:
             raise KinsynthError(f"target: got {len(request)} values for n={n} rows")
@@ -332,19 +355,33 @@ class GenerativeModule(pl.LightningModule):
     def _inputs(
         self, frame: pd.DataFrame, target: TargetRequest
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if not isinstance(frame, pd.DataFrame):
+            raise KinsynthError(f"input table: expected a pandas DataFrame, got "
+                                f"{type(frame).__name__}")
         missing = [c for c in self.data_columns if c not in frame.columns]
         if missing:
             raise KinsynthError(f"input table lacks the model's column(s) {missing}")
+        given_target = [self.target] if self.conditional and target is None and \
+            self.target in frame.columns else []
+        for name in [*self.data_columns, *given_target]:
+            series = frame[name]
+            if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+                raise KinsynthError(f"input table: column {name!r} holds {series.dtype} values, "
+                                    "expected numbers")
+            bad = int((~np.isfinite(series.to_numpy(dtype=np.float64))).sum())
+            if bad:
+                raise KinsynthError(f"input table: column {name!r} has {bad} NaN or infinite "
+                                    "value(s), expected finite numbers")
         data = self._scale(frame[self.data_columns].to_numpy(), self.data_columns)
         if not self.conditional:
             return data, None
         if target is None:
             if self.target not in frame.columns:
                 raise KinsynthError(f"conditional model needs column {self.target!r} or target=")
-            values = frame[self.target].to_numpy(dtype=np.float64)
+            column: np.ndarray = frame[self.target].to_numpy(dtype=np.float64)
         else:
-            values = self.resolve_targets(len(frame), target, np.random.default_rng(0))
-        return data, self._scale(values[:, None], self.condition_columns)
+            column = self.resolve_targets(len(frame), target, np.random.default_rng(0))
+        return data, self._scale(column[:, None], self.condition_columns)
 
     @torch.no_grad()
     def reconstruct(self, frame: pd.DataFrame, target: TargetRequest = None) -> pd.DataFrame:

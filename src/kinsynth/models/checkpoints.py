@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from kinsynth.core.errors import KinsynthError
+from kinsynth.core.inputs import check_input_file
 from kinsynth.data.transforms import ColumnTransform
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ def check_section(checkpoint: Any, source: str) -> dict[str, Any]:
 def read_checkpoint(path: str | Path, map_location: str = "cpu") -> dict[str, Any]:
     """Load and check a checkpoint file; an unreadable, truncated or unsafe file is one line."""
     source = str(path)
+    check_input_file(path, None)  # a FIFO would block the read, a device never end it
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises many types for a bad or unsafe file

@@ -37,6 +37,14 @@ def load(run: str | Path, map_location: str = "cpu") -> GenerativeModule:
     path = find_checkpoint(run)
     checkpoint = read_checkpoint(path, map_location=map_location)
     cls = resolve_model_class(checkpoint[SECTION]["class"], str(path))
-    model = cls.load_from_checkpoint(path, map_location=map_location, weights_only=True)
+    try:
+        model = cls.load_from_checkpoint(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, KeyError, TypeError, ValueError) as error:
+        # weights that do not fit the recorded model (renamed or reshaped state-dict entries):
+        # torch's message lists every key over many lines; its start says what is wrong
+        reason = " ".join(str(error).split()) or type(error).__name__
+        reason = reason if len(reason) <= 300 else reason[:297] + "..."
+        raise KinsynthError(f"{path}: its weights do not fit the {cls.__name__} it records "
+                            f"({reason}); the checkpoint is damaged or was edited") from None
     model.eval()
     return model

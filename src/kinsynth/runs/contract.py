@@ -30,6 +30,8 @@ from typing import Any, cast
 from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.core.errors import KinsynthError
+from kinsynth.core.inputs import read_input_text
+from kinsynth.core.yamlfile import parse_yaml, read_yaml
 from kinsynth.data.location import data_file, is_unset
 
 CONFIG = Path(".hydra") / "config.yaml"
@@ -177,7 +179,8 @@ def hydra_settings(run: Path) -> DictConfig:
     path = Path(run) / HYDRA
     if not path.is_file():
         return OmegaConf.create({})
-    node = _mapping(path, lambda: OmegaConf.load(path)).get("hydra")
+    node = _mapping(path, lambda: OmegaConf.create(read_yaml(path, None, omegaconf=True))
+                    ).get("hydra")
     return node if isinstance(node, DictConfig) else OmegaConf.create({})
 
 
@@ -201,10 +204,11 @@ def read_config(run: Path, resolve_paths: bool = True) -> DictConfig | None:
     if not path.is_file():
         return None
     cwd = original_cwd(run)
-    text = path.read_text(errors="replace")
+    text = read_input_text(path, None)  # a regular file of a config's size, never a FIFO
     for key, value in (("cwd", cwd), ("output_dir", run)):
         text = text.replace(f"${{hydra:runtime.{key}}}", str(value))
-    config = _mapping(path, lambda: OmegaConf.create(text))
+    config = _mapping(path, lambda: OmegaConf.create(parse_yaml(text, f"'{path}'",
+                                                                omegaconf=True)))
     if resolve_paths:
         for key in PATH_KEYS:
             value = OmegaConf.select(config, key, default=None)
@@ -230,10 +234,8 @@ def read_overrides(run: Path) -> list[str] | None:
     path = Path(run) / OVERRIDES
     if not path.is_file():
         return None
-    import yaml
-
     try:
-        listed = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError):
+        listed = read_yaml(path, None)
+    except KinsynthError:  # a damaged record of the overrides: as if none was recorded
         return None
     return [str(o) for o in listed] if isinstance(listed, list) else None

@@ -12,7 +12,7 @@ import numpy as np
 
 from kinsynth.core.counts import whole_number
 from kinsynth.core.errors import KinsynthError
-from kinsynth.core.writing import check_target, overwrite_flag
+from kinsynth.core.writing import check_target, check_writable_dir, overwrite_flag
 from kinsynth.simulate.dataset import merge_shards, simulate_dataset, write_dataset
 from kinsynth.simulate.errors import SimulationError
 
@@ -56,9 +56,12 @@ def integer(key: str, value: object, minimum: int) -> int:
 
 
 def target(path: str | Path, overwrite: bool, key: str = "out") -> Path:
-    """:func:`kinsynth.core.writing.check_target`, as the simulator's error type."""
+    """:func:`kinsynth.core.writing.check_target`, and its folder proved writable, before any
+    simulation; as the simulator's error type."""
     try:
-        return check_target(path, overwrite, key)
+        checked = check_target(path, overwrite, key)
+        check_writable_dir(checked.parent, key, checked)
+        return checked
     except KinsynthError as error:
         raise SimulationError(str(error)) from None
 
@@ -66,9 +69,8 @@ def target(path: str | Path, overwrite: bool, key: str = "out") -> Path:
 def _spec(cfg: DictConfig) -> ModelSpec:
     from kinsynth.simulate.model import load_model
 
-    time = cfg.get("time")
     return load_model(cfg.model_file, cfg.ranges, flux=cfg.flux, objective=cfg.get("objective"),
-                      time=None if time is None else float(time), output=cfg.get("output"))
+                      time=cfg.get("time"), output=cfg.get("output"))
 
 
 def run_library(cfg: DictConfig) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from kinsynth.core.inputs import check_input_file
 from kinsynth.core.writing import FLOAT_FORMAT, atomic_target
 from kinsynth.simulate.errors import SimulationError
 from kinsynth.simulate.model import ModelSpec, load_model
@@ -111,6 +112,7 @@ def write_dataset(frame: pd.DataFrame, path: str | Path, overwrite: bool = False
 
 def read_dataset(path: str | Path) -> pd.DataFrame:
     """Read a data set written by :func:`write_dataset` (or the reference CSV)."""
+    check_input_file(path, "merge", error=SimulationError)  # no FIFO, no /dev/zero
     try:
         return pd.read_csv(path, index_col=0)
     except (OSError, ValueError) as exc:

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from kinsynth.core.inputs import check_input_file, read_input_text
+from kinsynth.core.yamlfile import parse_yaml, read_yaml
 from kinsynth.simulate.compile import compile_model
 from kinsynth.simulate.errors import SimulationError
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from importlib.abc import Traversable  # importlib.resources.abc from Python 3.11
 
 EMBEDDED = "pathway_I"  # the named model used when none is given
+#: a range table has a row per varied parameter: a few hundred rows at most
+TABLE_LIMIT = 16 << 20
 MODEL_SUFFIXES = (".ant", ".xml")
 OBJECTIVES = ("steady_state", "time_course")
 OUTPUT_PARAMETERS = ("design", "wild_type")
@@ -163,28 +166,47 @@ def read_model(model: str | Path | None) -> str:
         from kinsynth.simulate.skimpy import read_skimpy
 
         return _antimony_to_sbml(read_skimpy(path), str(path))
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SimulationError(f"cannot read model file {path}: {exc.strerror or exc}") from exc
+    # a regular file of a model's size, UTF-8: never a FIFO, a device or a binary file
+    text = read_input_text(path, "model_file", error=SimulationError)
     if text.lstrip().startswith("<"):
+        check_sbml_text(text, str(path))
         return _promote_local_parameters(text, str(path)) if _has_local_parameters(text) else text
     return _antimony_to_sbml(text, str(path))
+
+
+#: what declares a document type or an entity: libxml2 expands nested entities ("billion
+#: laughs") before libsbml sees the document, which took the process down with a segfault
+_DTD = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.I)
+
+
+def check_sbml_text(text: str, origin: str) -> None:
+    """Refuse SBML holding a DTD or an entity declaration: SBML uses neither, and an entity bomb
+    crashes libroadrunner before a line can be printed."""
+    found = _DTD.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        raise SimulationError(
+            f"model_file={origin}: line {line} declares a {found.group(1).upper()}; SBML needs "
+            "no DTD or entities and kinsynth reads none (delete the declaration)"
+        )
 
 
 def _range_rows(table: str | Path | None, name: str | None = None) -> tuple[list[dict], dict]:
     """Rows and top-level keys (flux, target, objective, ...) of a YAML or CSV range table;
     ``table=None``: the shipped ranges of the named model ``name``."""
     if table is None:
-        doc = yaml.safe_load(_embedded(f"{name or EMBEDDED}_ranges.yaml"))
+        shipped = f"{name or EMBEDDED}_ranges.yaml"
+        doc = parse_yaml(_embedded(shipped), shipped, error=SimulationError)
         return doc["parameters"], doc
     path = Path(table)
-    try:
-        if path.suffix.lower() == ".csv":
+    if path.suffix.lower() == ".csv":
+        check_input_file(path, "ranges", TABLE_LIMIT, SimulationError)
+        try:
             return pd.read_csv(path).to_dict("records"), {}
-        doc = yaml.safe_load(path.read_text())
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise SimulationError(f"cannot read parameter-range table {path}: {exc}") from exc
+        except (OSError, ValueError) as exc:
+            reason = " ".join(str(exc).split())
+            raise SimulationError(f"ranges={path}: not a readable CSV table ({reason})") from None
+    doc = read_yaml(path, "ranges", error=SimulationError)
     if isinstance(doc, list):
         return doc, {}
     if isinstance(doc, dict) and isinstance(doc.get("parameters"), list):
@@ -196,20 +218,58 @@ def read_ranges(table: str | Path | None, name: str | None = None
                 ) -> tuple[tuple[ParameterRange, ...], dict]:
     """Parse a range table: rows of ``id`` (or ``parameter``), ``low``, ``high``[, ``name``]."""
     rows, meta = _range_rows(table, name)
+    where = f"ranges={table}" if table is not None else f"the ranges of {name or EMBEDDED}"
     ranges = []
     for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise SimulationError(f"{where}: parameter-range row {i} is {_shown(row)}, expected "
+                                  "a mapping with 'id' (or 'parameter'), 'low', 'high'")
         pid = row.get("id", row.get("parameter"))
         if pid is None or "low" not in row or "high" not in row:
             raise SimulationError(
-                f"parameter-range row {i} needs 'id' (or 'parameter'), 'low', 'high'"
+                f"{where}: parameter-range row {i} needs 'id' (or 'parameter'), 'low', 'high'"
             )
-        low, high = float(row["low"]), float(row["high"])
+        low, high = (_fold_change(row[key], key, pid, where) for key in ("low", "high"))
         if not 0 < low <= high:
-            raise SimulationError(f"parameter {pid}: need 0 < low <= high, got {low}, {high}")
+            raise SimulationError(f"{where}: parameter {pid}: need 0 < low <= high, got {low}, "
+                                  f"{high}")
         ranges.append(ParameterRange(str(row.get("name") or pid), str(pid), low, high))
     if not ranges:
-        raise SimulationError("the parameter-range table is empty")
+        raise SimulationError(f"{where}: the parameter-range table is empty")
     return tuple(ranges), meta
+
+
+def _shown(value: object, width: int = 60) -> str:
+    """A value as a message shows it: its repr, cut to ``width`` characters."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _fold_change(value: object, key: str, pid: object, where: str) -> float:
+    """A range bound as a finite float (``1e400`` and ``.inf`` are no fold change), else one
+    line naming the parameter."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not np.isfinite(number):
+        raise SimulationError(f"{where}: parameter {pid}: {key} is {_shown(value)}, expected a "
+                              "finite number > 0")
+    return number
+
+
+def end_time(value: object) -> float | None:
+    """``time=``, the end of a time course, as a finite number > 0 (None when unset)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not (np.isfinite(number) and number > 0):
+        raise SimulationError(f"time={_shown(value)}: expected the end time of a time course, a "
+                              "finite number > 0")
+    return number
 
 
 def load_model(
@@ -246,23 +306,16 @@ def load_model(
     objective = str(objective or meta.get("objective") or "steady_state")
     if objective not in OBJECTIVES:
         raise SimulationError(f"objective={objective!r}: expected one of {list(OBJECTIVES)}")
-    # the table's time: may be any YAML value; float() below checks it
-    end: Any = time if time is not None else meta.get("time")
-    if objective == "time_course":
-        try:
-            end = float(end)
-        except (TypeError, ValueError):
-            raise SimulationError(f"objective=time_course needs an end time > 0 (time=...), got "
-                                  f"{end!r}") from None
-        if not end > 0:
-            raise SimulationError(f"time={end}: the end time of a time course must be > 0")
+    time = end_time(time if time is not None else meta.get("time"))
+    if objective == "time_course" and time is None:
+        raise SimulationError("objective=time_course needs an end time > 0 (time=...)")
     output_parameters = str(meta.get("output_parameters") or "design")
     if output_parameters not in OUTPUT_PARAMETERS:
         raise SimulationError(f"output_parameters={output_parameters!r}: expected one of "
                               f"{list(OUTPUT_PARAMETERS)}")
     levels = meta.get("levels") if ranges is None else None
     spec = ModelSpec(sbml, parsed, str(out), str(target or meta.get("target") or out),
-                     objective, None if end is None else float(end), output_parameters,
+                     objective, time, output_parameters,
                      tuple(float(v) for v in levels) if levels else None, name)
     return _check_model(spec, model if name is None else name)
 
@@ -272,9 +325,17 @@ def _check_model(spec: ModelSpec, origin: str | Path | None = None) -> ModelSpec
     constructs the simulator cannot honour; returns the spec with range ids resolved."""
     try:
         rr = compile_model(spec.sbml, spare=True)  # read-only here; the simulator reuses it
+        # the structure the simulator reads first: libsbml accepts some invalid documents that
+        # only fail here, after the check would have passed them
+        rr.getFullStoichiometryMatrix()
+        return _checked_ids(spec, rr, origin)
     except RuntimeError as error:  # libsbml/libroadrunner: a truncated or invalid document
         reason = " ".join(str(error).split())
         raise SimulationError(f"cannot read model file {origin}: {reason}") from None
+
+
+def _checked_ids(spec: ModelSpec, rr: Any, origin: str | Path | None) -> ModelSpec:
+    """:func:`_check_model`'s checks of the compiled model ``rr``."""
     parameters = list(rr.model.getGlobalParameterIds())
     resolved = []
     for r in spec.ranges:

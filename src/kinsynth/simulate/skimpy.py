@@ -25,8 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from kinsynth.core.yamlfile import read_yaml
 from kinsynth.simulate.errors import SimulationError
 
 Rates = tuple[str, str]  # (forward, backward) rate expressions in Antimony syntax
@@ -234,10 +233,66 @@ def _volume_ratio(doc: dict, reactants: Mapping[str, dict], parameters: Mapping[
     return float(cell) / float(volume)
 
 
+#: the sections of a SKiMpy model, each a mapping (or absent)
+SECTIONS = ("reactions", "parameters", "reactants", "boundary_conditions", "initial_conditions",
+            "compartments")
+
+
+def _check_shape(doc: dict, origin: str) -> None:
+    """One line naming the first entry of the wrong shape: the converter can then index freely.
+
+    SKiMpy writes sections of mappings, numbers for parameters and initial conditions, and per
+    reaction a ``mechanism`` mapping and ``modifiers`` of mappings naming a ``small_molecule``.
+    """
+    def expect(value: object, kind: type | tuple[type, ...], where: str, wanted: str) -> None:
+        if not isinstance(value, kind) or isinstance(value, bool):
+            shown = repr(value)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise SimulationError(f"{origin}: {where} is {shown}, expected {wanted}")
+
+    for section in SECTIONS:
+        if doc.get(section) is not None:
+            expect(doc[section], dict, f"'{section}'", "a mapping")
+    for section in ("parameters", "initial_conditions"):
+        for key, value in (doc.get(section) or {}).items():
+            if value is not None:
+                expect(value, (int, float), f"{section} {key}", "a number")
+    for section in ("reactants", "boundary_conditions"):
+        for key, value in (doc.get(section) or {}).items():
+            if value is not None or section == "boundary_conditions":
+                expect(value, dict, f"{section} {key}", "a mapping")
+    for key, bc in (doc.get("boundary_conditions") or {}).items():
+        if bc.get("class") == "ConstantConcentration" and "reactant" not in bc:
+            raise SimulationError(f"{origin}: boundary condition {key} names no 'reactant'")
+    for name, entry in (doc.get("reactions") or {}).items():
+        expect(entry, dict, f"reaction {name}", "a mapping")
+        expect(entry.get("mechanism"), dict, f"reaction {name}'s mechanism",
+               "a mapping with a 'class'")
+        stoich = entry["mechanism"].get("mechanism_stoichiometry")
+        if stoich is not None:
+            expect(stoich, dict, f"reaction {name}'s mechanism_stoichiometry", "a mapping")
+            for role, value in stoich.items():
+                expect(value, (int, float), f"reaction {name}'s stoichiometry of {role}",
+                       "a number")
+        modifiers = entry.get("modifiers")
+        if modifiers is not None:
+            expect(modifiers, dict, f"reaction {name}'s modifiers", "a mapping")
+            for key, mod in modifiers.items():
+                expect(mod, dict, f"reaction {name}'s modifier {key}", "a mapping")
+                if mod.get("small_molecule") is None:
+                    raise SimulationError(
+                        f"{origin}: reaction {name}'s modifier {key} names no 'small_molecule'")
+                n = mod.get("mechanism_stoichiometry", 1.0)
+                n = n.get("small_molecule") if isinstance(n, dict) else n
+                expect(n, (int, float), f"reaction {name}'s modifier {key} stoichiometry",
+                       "a number")
+
+
 def skimpy_to_antimony(doc: dict, origin: str = "SKiMpy model") -> str:
-    """Antimony text of a SKiMpy model read from YAML (the dict ``yaml.safe_load`` returns)."""
+    """Antimony text of a SKiMpy model read from YAML (the mapping a YAML loader returns)."""
     if not isinstance(doc, dict) or "reactions" not in doc:
         raise SimulationError(f"{origin}: expected a SKiMpy model with a 'reactions' section")
+    _check_shape(doc, origin)
     parameters = {sbml_id(k): v for k, v in (doc.get("parameters") or {}).items()}
     reactants = {sbml_id(k): v or {} for k, v in (doc.get("reactants") or {}).items()}
     constant = {sbml_id(b["reactant"]) for b in (doc.get("boundary_conditions") or {}).values()
@@ -294,14 +349,7 @@ def skimpy_to_antimony(doc: dict, origin: str = "SKiMpy model") -> str:
 
 def read_skimpy(path: str | Path) -> str:
     """Antimony text of the SKiMpy YAML at ``path``; a bad file is one line naming it."""
-    path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise SimulationError(f"cannot read model file {path}: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise SimulationError(f"cannot read SKiMpy model {path}: {' '.join(str(exc).split())}") \
-            from exc
+    doc = read_yaml(path, "model_file", error=SimulationError)
     return skimpy_to_antimony(doc, str(path))
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from kinsynth.core.errors import KinsynthError
+from kinsynth.core.yamlfile import read_yaml
 from kinsynth.runs.contract import ERROR, is_finished
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
@@ -24,8 +24,11 @@ def planned_jobs(sweep: Path) -> dict[int, str] | None:
     if not path.is_file():
         return None
     try:
-        hydra: dict[str, Any] = (yaml.safe_load(path.read_text()) or {}).get("hydra") or {}
-    except (OSError, yaml.YAMLError):
+        plan = read_yaml(path, None)
+    except KinsynthError:  # a damaged plan: the report names no missing jobs
+        return None
+    hydra: dict[str, Any] = (plan.get("hydra") if isinstance(plan, dict) else None) or {}
+    if not isinstance(hydra, dict):
         return None
     sweeper = hydra.get("sweeper") or {}
     task = list((hydra.get("overrides") or {}).get("task") or [])

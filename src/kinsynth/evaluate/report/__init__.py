@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from kinsynth.core.errors import KinsynthError
-from kinsynth.core.writing import atomic_target, write_text
+from kinsynth.core.writing import atomic_target, check_writable_dir, write_text
 from kinsynth.evaluate.report.drawing import FIGURE_DIR, pick_latent, write_figures
 from kinsynth.evaluate.report.markdown import render_markdown
 from kinsynth.evaluate.report.tables import long_table, wide_table
@@ -67,6 +67,10 @@ def build_report(
     if not sources:
         raise KinsynthError("report: give at least one sweep folder")
     jobs = collect_jobs(sources)
+    target = (
+        Path(out) if out is not None else Path(os.path.commonpath([s.resolve() for s in sources]))
+    )
+    check_writable_dir(target, "--out")  # before a figure is drawn
     finished = [job for job in jobs if job.ok]
     if not finished:
         first = jobs[0]
@@ -74,10 +78,6 @@ def build_report(
             f"no finished job below {', '.join(map(str, sources))}: all {len(jobs)} failed "
             f"(first: {first.path}: {first.error})"
         )
-    target = (
-        Path(out) if out is not None else Path(os.path.commonpath([s.resolve() for s in sources]))
-    )
-    target.mkdir(parents=True, exist_ok=True)
     long = long_table(jobs)
     table = wide_table(long)
     chosen = pick_latent(long, latent)
