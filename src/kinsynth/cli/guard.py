@@ -108,6 +108,10 @@ def config_error_line(error: BaseException) -> str | None:
     return " ".join(str(error).split())
 
 
+#: the user's own debugging settings while :func:`run_app` overrides them for Hydra
+_USER_SETTINGS: dict[str, str] = {}
+
+
 def run_app(app: Callable[[], Any]) -> None:
     """Run a ``@hydra.main`` app; a config Hydra refuses is ``error: <one line>``, exit 1.
 
@@ -116,16 +120,22 @@ def run_app(app: Callable[[], Any]) -> None:
     A user who set ``HYDRA_FULL_ERROR=1`` gets Hydra's full report, as Hydra documents.
     """
     wants_full = os.environ.get("HYDRA_FULL_ERROR")
+    _USER_SETTINGS["HYDRA_FULL_ERROR"] = wants_full or ""
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         app()
     except Exception as error:
         line = None if wants_full == "1" else config_error_line(error)
         if line is None:
-            raise
+            if wants_full == "1":
+                raise
+            # a bug under KINSYNTH_DEBUG=1: its traceback, exit 1, as Hydra itself reports one
+            traceback.print_exc()
+            raise SystemExit(1) from None
         print(f"error: {line}", file=sys.stderr)
         raise SystemExit(1) from None
     finally:
+        _USER_SETTINGS.pop("HYDRA_FULL_ERROR", None)
         if wants_full is None:
             os.environ.pop("HYDRA_FULL_ERROR", None)
         else:
@@ -226,8 +236,14 @@ DEBUG_VARIABLES = ("KINSYNTH_DEBUG", "HYDRA_FULL_ERROR")
 
 
 def debugging() -> bool:
-    """Whether the user asked for tracebacks (``KINSYNTH_DEBUG=1`` or ``HYDRA_FULL_ERROR=1``)."""
-    return any(os.environ.get(name, "").strip() not in ("", "0") for name in DEBUG_VARIABLES)
+    """Whether the user asked for tracebacks (``KINSYNTH_DEBUG=1`` or ``HYDRA_FULL_ERROR=1``).
+
+    :func:`run_app` sets ``HYDRA_FULL_ERROR`` for Hydra's sake while an app runs; what counts
+    here is the user's own setting, which it keeps in ``_USER_SETTINGS``.
+    """
+    values = {name: os.environ.get(name, "") for name in DEBUG_VARIABLES}
+    values.update(_USER_SETTINGS)
+    return any(str(value).strip() not in ("", "0") for value in values.values())
 
 
 def bug_line(error: BaseException) -> str:
