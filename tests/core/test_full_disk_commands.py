@@ -15,6 +15,8 @@ import pytest
 import yaml
 from support import TOY_ANTIMONY, make_toy_table, run_cli
 
+from kinsynth.core.writing import ChunkWriter
+
 
 def _half_then_full(real: Callable, path_argument: int) -> Callable:
     """``real``, then the file it wrote cut to half its size and ENOSPC raised: what a writer
@@ -103,6 +105,7 @@ def _propose(root: Path) -> tuple[tuple[str, ...], Path]:
 #: (command, the writer made to fail, its path argument, the final names it must not leave)
 CASES = [
     (_campaign, (pd.DataFrame, "to_csv", 1), ["cycles.csv", "built.csv", "campaign.json"]),
+    (_campaign, (ChunkWriter, "_append", None), ["cycles.csv", "built.csv", "campaign.json"]),
     (_campaign, (matplotlib.figure.Figure, "savefig", 1), ["flux_per_cycle.png",
                                                             "campaign.json"]),
     (_propose, (pd.DataFrame, "to_csv", 1), ["plate.csv"]),
@@ -121,7 +124,19 @@ def test_a_full_disk_leaves_no_file_under_its_final_name(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command, writer, final_names):
     args, out = command(tmp_path)
     owner, name, path_argument = writer
-    monkeypatch.setattr(owner, name, _half_then_full(getattr(owner, name), path_argument))
+    if owner is pd.DataFrame:  # the pandas writer, which a machine without pyarrow uses
+        from kinsynth.core import fast_csv
+
+        monkeypatch.setattr(fast_csv, "available", lambda: False)
+    if owner is ChunkWriter:  # pyarrow's text, appended chunk by chunk: half, then a full disk
+        def half_then_full(self, text, *rest):
+            ChunkWriter._real_append(self, text[: len(text) // 2], *rest)
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+
+        monkeypatch.setattr(ChunkWriter, "_real_append", ChunkWriter._append, raising=False)
+        monkeypatch.setattr(ChunkWriter, "_append", half_then_full)
+    else:
+        monkeypatch.setattr(owner, name, _half_then_full(getattr(owner, name), path_argument))
     result = run_cli(*args, cwd=tmp_path, check=False)
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
