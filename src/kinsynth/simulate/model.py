@@ -7,6 +7,7 @@ worker processes, each of which compiles it once.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -248,8 +249,9 @@ def load_model(
         except (TypeError, ValueError):
             raise SimulationError(f"objective=time_course needs an end time > 0 (time=...), got "
                                   f"{time!r}") from None
-        if not time > 0:
-            raise SimulationError(f"time={time}: the end time of a time course must be > 0")
+        if not (math.isfinite(time) and time > 0):  # inf would pass "> 0" and stall CVODE
+            raise SimulationError(f"time={time}: the end time of a time course must be a finite "
+                                  "number > 0")
     output_parameters = str(meta.get("output_parameters") or "design")
     if output_parameters not in OUTPUT_PARAMETERS:
         raise SimulationError(f"output_parameters={output_parameters!r}: expected one of "
