@@ -119,7 +119,7 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
         (output_dir / CAMPAIGN).unlink(missing_ok=True)  # continued: no longer finished
         log.info("resuming %s after cycle %d", output_dir, done.cycles_done - 1)
     output_dir.mkdir(parents=True, exist_ok=True)
-    writer = _tensorboard(output_dir)
+    writer = _tensorboard(output_dir, strategy.name)
     for cycle in range(state.cycles_done, cycles + 1):
         started = time.perf_counter()
         batch = _propose(cycle, state.built, strategy, space, target, n_initial, per_cycle, rng)
@@ -159,7 +159,7 @@ def _claim_directory(output_dir: Path, resume: bool, overwrite: bool) -> None:
     if overwrite:  # only what a campaign writes: its files and its TensorBoard events
         for name in (CAMPAIGN, *CAMPAIGN_FILES):
             (output_dir / name).unlink(missing_ok=True)
-        for events in (output_dir / "tensorboard").glob("events.out.tfevents.*"):
+        for events in _event_files(output_dir / "tensorboard"):
             events.unlink()
 
 
@@ -337,12 +337,23 @@ def landscape_maximum(pool_flux: np.ndarray, built_flux: np.ndarray,
     return float(np.nanmax(both))
 
 
-def _tensorboard(output_dir: Path) -> Any:
+def _tensorboard(output_dir: Path, strategy: str) -> Any:
+    """The campaign's event writer, in ``tensorboard/<strategy>/``: TensorBoard names a run by
+    its folder, so a lone campaign shows as ``<time>/tensorboard/generative``."""
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
         return None
-    return SummaryWriter(str(output_dir / "tensorboard"))
+    return SummaryWriter(str(output_dir / "tensorboard" / strategy))
+
+
+def _event_files(folder: Path) -> list[Path]:
+    """A campaign's event files: in ``folder`` and in its strategy folders. A folder that is a
+    link is not a campaign's (one never writes through a link), so nothing in it is listed."""
+    if folder.is_symlink() or not folder.is_dir():
+        return []
+    inside = [d for d in folder.iterdir() if d.is_dir() and not d.is_symlink()]
+    return [events for d in (folder, *inside) for events in d.glob("events.out.tfevents.*")]
 
 
 def _figure(built: pd.DataFrame, pool: Any, target: str, path: Path, name: str) -> None:

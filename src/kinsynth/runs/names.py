@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +112,23 @@ def _grammar_free(item: str) -> str:
     return "-".join(_HYDRA_UNSAFE.sub("-", part).strip("-") for part in (key, value))
 
 
+#: what a run composed without Hydra's launcher (``kinsynth.fit``) chose: the model group and the
+#: settings it was given, which Hydra would otherwise report as choices and overrides
+_COMPOSED: ContextVar[tuple[str | None, tuple[str, ...]]] = ContextVar("_COMPOSED",
+                                                                       default=(None, ()))
+
+
+@contextmanager
+def composed_run(model: str, overrides: Sequence[str] = ()) -> Iterator[None]:
+    """Name the runs started inside after ``model`` and ``overrides`` (``key=value``), as
+    Hydra's choices and command line name a ``train.py`` run: ``cvae,latent_dim=2``."""
+    token = _COMPOSED.set((str(model), tuple(overrides)))
+    try:
+        yield
+    finally:
+        _COMPOSED.reset(token)
+
+
 def _hydra() -> Any | None:
     try:
         from hydra.core.hydra_config import HydraConfig
@@ -124,6 +143,9 @@ def model_choice(cfg: DictConfig) -> str:
     hydra = _hydra()
     if hydra is not None and hydra.runtime.choices.get("model"):
         return str(hydra.runtime.choices["model"])
+    composed, _ = _COMPOSED.get()
+    if composed:
+        return composed
     target = str(OmegaConf.select(cfg, "model._target_", default="model") or "model")
     return target.rsplit(".", 1)[-1].lower()
 
@@ -131,10 +153,9 @@ def model_choice(cfg: DictConfig) -> str:
 def key_overrides() -> list[str]:
     """The command line's overrides that change what is trained (``data.path`` by its file name)."""
     hydra = _hydra()
-    if hydra is None:
-        return []
+    overrides = list(hydra.overrides.task) if hydra is not None else list(_COMPOSED.get()[1])
     shown = []
-    for override in hydra.overrides.task:
+    for override in overrides:
         if override.lstrip("+~").startswith(NOT_IN_NAMES) or override.startswith("model="):
             continue
         key, _, value = override.partition("=")
