@@ -80,6 +80,23 @@ def _split_overrides(override_dirname: str) -> list[str]:
     return [item for item in items if item]
 
 
+#: significant digits a number keeps in a name: Optuna's suggestions carry 16
+_NAME_DIGITS = 4
+
+
+def readable_number(value: str) -> str:
+    """``0.2583472849201745`` -> ``0.2583``: a name shows a sampled number to 4 significant digits
+    (the job's own config keeps it whole); integers and anything else are unchanged."""
+    if len(value) <= _NAME_DIGITS + 4 or not re.fullmatch(r"[-+]?\d*\.\d+([eE][-+]?\d+)?", value):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    short = f"{number:.{_NAME_DIGITS}g}"
+    return short if len(short) < len(value) else value
+
+
 def _short_item(item: str) -> str:
     """A long value (a list of 6 column names) becomes a hash, so its key and the others stay."""
     key, _, value = item.partition("=")
@@ -98,12 +115,17 @@ def job_dir_name(override_dirname: str, num: int | str) -> str:
     last (``strategy=...`` behind a long ``space.vary=[...]``); long values are hashed instead.
     """
     # the same rule as the TensorBoard version: how a job is evaluated or logged is not its name
-    items = [item for item in _split_overrides(str(override_dirname))
+    items = [_readable_item(item) for item in _split_overrides(str(override_dirname))
              if not item.lstrip("+~").startswith(NOT_IN_FOLDER_NAMES)]
     if len(",".join(items)) > _MAX_NAME:
         items = [_short_item(item) for item in items]
     name = safe_name("_".join(_grammar_free(item) for item in items))
     return f"{num}_{name}" if name else str(num)
+
+
+def _readable_item(item: str) -> str:
+    key, sep, value = item.partition("=")
+    return f"{key}{sep}{readable_number(value)}"
 
 
 def _grammar_free(item: str) -> str:
@@ -161,7 +183,7 @@ def key_overrides() -> list[str]:
         key, _, value = override.partition("=")
         if key == "data.path":
             value = value.rstrip("/").rsplit("/", 1)[-1]
-        shown.append(f"{key}={value}")
+        shown.append(f"{key}={readable_number(value)}")
     return shown
 
 
