@@ -20,7 +20,8 @@ BLOW_UP = """model blow()
   k = 0.001; S = 1;
 end
 """
-RANGES = "output: S\nobjective: time_course\ntime: 25\nparameters:\n  - {id: k, low: 100, high: 200}\n"
+RANGES = ("output: S\nobjective: time_course\ntime: 25\n"
+          "parameters:\n  - {id: k, low: 100, high: 200}\n")
 
 
 @pytest.fixture
