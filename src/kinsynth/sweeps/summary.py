@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.core.errors import KinsynthError
 from kinsynth.runs.contract import (
@@ -140,8 +140,11 @@ class SweepSummary(Callback):
         global _sweep_started
         _sweep_started = time.time()
         # before the sweeper starts a job: nothing in a finished search's folder is touched
-        problem = finished_search_problem(Path(str(config.hydra.sweep.dir)),
-                                          config.hydra.sweeper)
+        sweep_dir = OmegaConf.select(config, "hydra.sweep.dir", default=None)
+        sweeper = OmegaConf.select(config, "hydra.sweeper", default=None)
+        if sweep_dir is None or sweeper is None:
+            return
+        problem = finished_search_problem(Path(str(sweep_dir)), sweeper)
         if problem is not None:
             print(f"error: {problem}", file=sys.stderr)
             raise SystemExit(1)
