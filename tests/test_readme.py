@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 from support import CONF_DIR, REPO_ROOT
