@@ -47,10 +47,11 @@ test: $(VENV)/.installed
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # ruff: style and likely bugs; lint-imports: the layers contract in pyproject.toml (a package
-# imports only from the layers below it)
+# imports only from the layers below it); mypy: the types of src/ ([tool.mypy] in pyproject.toml)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 benchmark: $(VENV)/.installed
 	$(PY) scripts/benchmark.py

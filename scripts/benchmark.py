@@ -1,7 +1,10 @@
-"""Performance benchmark: ``python scripts/benchmark.py [--quick] [--sweep] [--scale] [--cycles]``.
+"""Performance benchmark: ``python scripts/benchmark.py [--quick] [--sweep] [--scale] [--cycles]
+[--speed]``.
 
 Prints one table of side-by-side figures (our training vs a bare PyTorch loop, PPCA, sampling,
-simulator, memory) measured in one process; --sweep also times the thesis sweep end to end;
+simulator, memory) measured in one process, then the commands a user waits for, each beside its
+reference in the same run (generate.py 1,000,000 rows; the evaluation against the training of a
+20-epoch run); --speed prints only those; --sweep also times the thesis sweep end to end;
 --scale times reading, training, evaluation and generation as the rows grow (only those rows);
 --cycles times one DBTL cycle of each strategy on each landscape (only those rows).
 The code is in scripts/bench/; docs/performance.md explains every row.
@@ -38,11 +41,16 @@ def main() -> int:
                         help="only how far the evaluation caps move the reference's figures")
     parser.add_argument("--cycles", action="store_true",
                         help="only the DBTL strategies' seconds per cycle (50 of 200 built)")
+    parser.add_argument("--speed", action="store_true",
+                        help="only the commands' rows: generate.py 1M rows, evaluation vs training")
     parser.add_argument("--scale-sizes", type=int, nargs="+", default=[5_000, 50_000, 300_000],
                         help="table sizes of --scale")
     parser.add_argument("--scale-generate", type=int, nargs=2, default=[100_000, 3_000_000],
                         help="generate.py rows of --scale (small, large)")
     args = parser.parse_args()
+    # every row measures a first run on its data split: the user's baseline cache stays out of it
+    cache = tempfile.TemporaryDirectory(prefix="kinsynth-cache-")
+    os.environ["KINSYNTH_CACHE_DIR"] = cache.name
 
     warnings.filterwarnings("ignore")
     for name in ("pytorch_lightning", "lightning", "lightning_fabric", "kinsynth"):
@@ -79,6 +87,15 @@ def main() -> int:
             args.json.write_text(report.to_json())
         return 0
 
+    if args.speed:
+        report = Report(context=machine_context())
+        commands(report, say, quick=args.quick)
+        print(f"# context: {report.context}")
+        print(report.table())
+        if args.json:
+            args.json.write_text(report.to_json())
+        return 0
+
     from bench import suite, sweeps
     from bench.options import FULL, QUICK
 
@@ -92,6 +109,7 @@ def main() -> int:
     }
     options = replace(options, **{k: v for k, v in sizes.items() if v is not None})
     report = suite.run(options, say)
+    commands(report, say, quick=args.quick)
     if args.sweep:
         say("thesis sweep (21 jobs, joblib, 2 workers) ...")
         with tempfile.TemporaryDirectory(prefix="kinsynth-sweep-") as tmp:
@@ -111,6 +129,19 @@ def main() -> int:
     if args.json:
         args.json.write_text(report.to_json())
     return 0
+
+
+def commands(report: object, say: object, quick: bool = False) -> None:
+    """The rows of the commands a user waits for, each beside its reference."""
+    from bench import evaluation, generation
+
+    with tempfile.TemporaryDirectory(prefix="kinsynth-speed-") as tmp:
+        say("generate.py, 1,000,000 rows, whole command ...")
+        generation.run(report, say, Path(tmp), rows=100_000 if quick else 1_000_000,
+                       repeats=1 if quick else 2)
+    with tempfile.TemporaryDirectory(prefix="kinsynth-evaluation-") as tmp:
+        say("evaluation against training, 20 epochs ...")
+        evaluation.run(report, say, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from support import CONF_DIR, make_toy_table
+
+# the evaluation's baseline cache goes to a folder of this test session, never the user's
+# ~/.cache; set before the xdist workers start, so they share it (its files are written atomically)
+os.environ.setdefault("KINSYNTH_CACHE_DIR", tempfile.mkdtemp(prefix="kinsynth-test-cache-"))
 
 
 @pytest.fixture(scope="session")

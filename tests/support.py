@@ -19,12 +19,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kinsynth.conf.schemas import register_configs
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_CSV = REPO_ROOT.parent / "shared" / "data" / "pathway_I_5000.csv"
 CONF_DIR = REPO_ROOT / "conf"
 
 # one thread per test process: the machine is small and shared
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# the YAMLs name their schemas (conf/schemas.py): every compose in a test process needs them, and
+# every test process imports this module (conftest.py does)
+register_configs()
 
 
 #: a one-metabolite Antimony model: a steady state exists only while uptake (k_in) stays below the

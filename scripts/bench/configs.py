@@ -17,7 +17,9 @@ def compose(overrides: list[str], output_dir: Path) -> DictConfig:
     from hydra import initialize_config_dir
 
     import kinsynth.cli.resolvers  # noqa: F401  (resolvers used by the configs)
+    from kinsynth.conf.schemas import register_configs
 
+    register_configs()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return hydra_compose(
             "train",

@@ -17,6 +17,9 @@ import numpy as np
 from hydra import compose, initialize_config_dir
 
 from bench.configs import CONF_DIR
+from kinsynth.conf.schemas import register_configs
+
+register_configs()  # the YAMLs name their schemas (conf/schemas.py)
 
 LANDSCAPES = {"pathway_I": "default", "vanlent_pathway_A": "vanlent_pathway_A",
               "burden": "burden"}
@@ -49,7 +52,9 @@ def _strategy_config(name: str) -> Any:
 
 
 def run(report: Any, say: Any, landscapes: tuple[str, ...] = tuple(LANDSCAPES),
-        n_built: int = 200, n: int = 50, seed: int = 0) -> None:
+        n_built: int = 200, n: int = 50, seed: int = 0, with_reference: bool = True) -> None:
+    """Each learning strategy's seconds for one proposal; ``with_reference`` also times ``bo``
+    with BoTorch's own greedy (``batch=botorch``), the cost the joint greedy replaces."""
     from kinsynth.campaign.strategies import strategy_from_config
 
     for landscape in landscapes:
@@ -63,9 +68,20 @@ def run(report: Any, say: Any, landscapes: tuple[str, ...] = tuple(LANDSCAPES),
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             assert len(batch) == n, (name, len(batch))
             seconds[name] = wall
-            target_text, passed = ("< 60", wall < 60) if name == "bo" else ("", None)
+            target_text, passed = ("<= 15", wall <= 15) if name == "bo" else ("", None)
             report.add(f"{landscape}: {name} cycle, {n} of {n_built} built", wall, "s",
                        f"CPU {cpu:.1f} s; {len(space.columns)} columns", target=target_text,
                        passed=passed)
         report.add(f"{landscape}: bo / recommender cycle", seconds["bo"] / seconds["recommender"],
                    "x", "measured together, this process")
+        if with_reference:
+            say(f"{landscape}: bo with batch=botorch (the reference) proposes {n} ...")
+            options = {**_strategy_config("bo"), "batch": "botorch"}
+            strategy = strategy_from_config(options, space, target, seed)
+            wall = time.perf_counter()
+            strategy.propose(built, n, rng)
+            wall = time.perf_counter() - wall
+            report.add(f"{landscape}: bo cycle, batch=botorch (qLogNEI recomputed per pick)",
+                       wall, "s", "the reference, this process")
+            report.add(f"{landscape}: bo batch=joint / batch=botorch cycle",
+                       seconds["bo"] / wall, "x", "measured together, this process")

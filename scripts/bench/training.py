@@ -304,7 +304,7 @@ def bench_default_model(report: Report, options: Options, work: Path, say: Any) 
         steps / float(metrics.get("fit_seconds", math.nan)),
         "steps/s",
         f"{int(metrics.get('epochs', 0))} epochs x batch {cfg.data.batch_size}, hidden "
-        f"{list(cfg.model.hidden)}; whole run {whole.wall:.1f} s",
+        f"{list(cfg.model.network.hidden)}; whole run {whole.wall:.1f} s",
     )
     say(f"  default model: whole run {whole.wall:.1f} s")
     return load(work / "cvae")

@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
     from kinsynth.models.base import GenerativeModule
 
 
-def load(run: Any, map_location: str = "cpu") -> GenerativeModule:
+def load(run: str | Path, map_location: str = "cpu") -> GenerativeModule:
     """Load a trained model from a run directory or checkpoint file."""
     from kinsynth.models.loading import load as _load
 

@@ -24,26 +24,43 @@ if TYPE_CHECKING:
     from kinsynth.models.base import GenerativeModule
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
-#: config groups: a string value chooses a group member (``model="cvae"``), as on the command line
-_GROUPS = ("data", "model", "optimizer", "trainer", "logger", "callbacks", "experiment",
-           "strategy", "hparams_search")
+
+
+def config_groups() -> frozenset[str]:
+    """The config groups (conf/'s folders but Hydra's own): a string value chooses a member
+    (``model="cvae"``), as on the command line."""
+    return frozenset(path.name for path in CONF_DIR.iterdir()
+                     if path.is_dir() and path.name != "hydra" and path.name[0] not in "_.")
 
 
 def compose(config_name: str, settings: dict[str, Any]) -> DictConfig:
-    """The packaged config ``config_name`` with ``settings`` applied (groups first)."""
+    """The packaged config ``config_name`` with ``settings`` applied (groups first).
+
+    A key the config lacks, or a value of the wrong type, is one line (the schemas in
+    conf/schemas.py say which keys and types each config holds).
+    """
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
+    from omegaconf.errors import OmegaConfBaseException
 
+    from kinsynth.conf.schemas import register_configs
+
+    register_configs()
+    groups = config_groups()
     settings = {key.replace("__", "."): value for key, value in settings.items()}
-    choices = [f"{k}={v}" for k, v in settings.items() if k in _GROUPS and isinstance(v, str)]
+    choices = [f"{k}={v}" for k, v in settings.items() if k in groups and isinstance(v, str)]
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = hydra_compose(config_name, overrides=choices)
     for key, value in settings.items():
-        if key in _GROUPS and isinstance(value, str):
+        if key in groups and isinstance(value, str):
             continue
         if OmegaConf.select(cfg, key, default="\0missing") == "\0missing":
             raise KinsynthError(f"{key}: not a setting of {config_name}.yaml")
-        OmegaConf.update(cfg, key, value, merge=isinstance(value, dict))
+        try:
+            OmegaConf.update(cfg, key, value, merge=isinstance(value, dict))
+        except OmegaConfBaseException as error:
+            what = str(error).splitlines()[0]
+            raise KinsynthError(f"{key}={value!r}: {what}") from None
     return cfg
 
 

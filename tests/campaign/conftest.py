@@ -26,6 +26,10 @@ def compose_dbtl(tmp_path: Path) -> Callable[..., DictConfig]:
     """conf/dbtl.yaml with ``overrides``, the pool cached under ``tmp_path``, no Hydra node."""
     from hydra import compose, initialize_config_dir
 
+    from kinsynth.conf.schemas import register_configs
+
+    register_configs()
+
     def _compose(*overrides: str) -> DictConfig:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = compose("dbtl", overrides=list(overrides))

@@ -119,13 +119,13 @@ def test_resume_from_the_command_line_keeps_the_original_config(toy_csv: Path, t
 
 
 @pytest.mark.parametrize("override,expected", [
-    ("latent_dim=abc", "latent_dim='abc': expected a positive integer"),
+    ("latent_dim=abc", "latent_dim=abc: Value 'abc' of type 'str' could not be converted"),
     ("latent_dim=1000000000", "latent_dim=1000000000: expected a positive integer at most 1024"),
     ("trainer.max_epochs=0", "trainer.max_epochs=0: expected a positive integer"),
     ("threads=0", "threads=0: expected a positive integer"),
     ("data.split=[0.5,0.5,0.5]", "data.split: fractions [0.5, 0.5, 0.5] must sum to 1"),
     ("data.transform=bogus", "unknown transform 'bogus'"),
-    ("data.batch_size=abc", "data: invalid literal for int()"),
+    ("data.batch_size=abc", "data.batch_size=abc: Value 'abc' of type 'str' could not be"),
 ])
 def test_bad_training_argument_is_one_line_and_writes_no_run(
     toy_csv: Path, tmp_path: Path, override: str, expected: str
@@ -147,7 +147,8 @@ def test_a_bad_training_argument_exits_1_with_one_line(toy_csv: Path, tmp_path: 
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
-    assert last == "error: latent_dim='abc': expected a positive integer", last
+    assert last == ("error: latent_dim=abc: Value 'abc' of type 'str' could not be converted to "
+                    "Integer"), last
     assert not (run / "metrics.json").exists() and not (run / "checkpoints").exists()
 
 

@@ -70,19 +70,37 @@ def test_a_full_disk_leaves_no_metrics_json(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_full_disk_leaves_no_partial_csv_and_keeps_the_earlier_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("writer", ["pyarrow", "pandas"])
+def test_a_full_disk_leaves_no_partial_csv_and_keeps_the_earlier_file(
+    tmp_path, monkeypatch, writer
+):
     out = tmp_path / "designs.csv"
     out.write_text("a\n1\n")
-    real_to_csv = pd.DataFrame.to_csv
     calls = []
+    if writer == "pyarrow":
+        pytest.importorskip("pyarrow")
+        real_append = ChunkWriter._append
 
-    def second_chunk_full(self, path, *args, **kwargs):
-        calls.append(path)
-        if len(calls) == 2:
-            raise FULL
-        return real_to_csv(self, path, *args, **kwargs)
+        def second_chunk_full(self, text):
+            calls.append(text)
+            real_append(self, text[: len(text) // 2] if len(calls) == 2 else text)
+            if len(calls) == 2:
+                raise FULL
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", second_chunk_full)
+        monkeypatch.setattr(ChunkWriter, "_append", second_chunk_full)
+    else:
+        from kinsynth.core import fast_csv
+
+        monkeypatch.setattr(fast_csv, "available", lambda: False)  # a machine without pyarrow
+        real_to_csv = pd.DataFrame.to_csv
+
+        def second_chunk_full(self, path, *args, **kwargs):
+            calls.append(path)
+            if len(calls) == 2:
+                raise FULL
+            return real_to_csv(self, path, *args, **kwargs)
+
+        monkeypatch.setattr(pd.DataFrame, "to_csv", second_chunk_full)
     chunk = pd.DataFrame({"a": np.arange(3.0)})
     with pytest.raises(KinsynthError, match="no space left") as full, ChunkWriter(
         out, overwrite=True

@@ -55,9 +55,11 @@ def test_user_model_errors(toy_files, tmp_path):
 def test_cli_helpers():
     assert shard_path("d/x.csv", 1, 4).name == "x.shard1of4.csv"
     assert shard_path("d/x.csv", 0, 1).name == "x.csv"
-    check_overrides(["n=5", "hydra.run.dir=x", "-m"])
+    check_overrides(["n=5", "hydra.run.dir=x", "-m", "nn=5"])  # nn=: the schema refuses it
     with pytest.raises(SimulationError, match="unknown key 'nn'"):
-        check_overrides(["nn=5"])
+        check_overrides(["+nn=5"])  # Hydra's + would add it past the schema
+    with pytest.raises(SimulationError, match="model_file="):
+        check_overrides(["model=x.ant"])
 
 
 @pytest.mark.parametrize("case", ["n=abc", "n=0", "truncated_sbml"])

@@ -92,7 +92,7 @@ def test_optuna_study_survives_a_failed_trial_and_writes_its_results(
     assert set(results["best_params"]) == {
         "latent_dim",
         "model.beta",
-        "model.hidden",
+        "model.network.hidden",
         "optimizer.lr",
         "data.transform",
         "model.free_bits",
@@ -100,7 +100,7 @@ def test_optuna_study_survives_a_failed_trial_and_writes_its_results(
     }
     trained = [job for job in jobs if job not in failed]
     config = yaml.safe_load((trained[0] / ".hydra" / "config.yaml").read_text())
-    assert isinstance(config["model"]["hidden"], list)  # the string choice became a list
+    assert isinstance(config["model"]["network"]["hidden"], list)  # the string choice: a list
 
 
 @pytest.mark.slow(seconds=16)
@@ -148,7 +148,7 @@ def test_search_configs_compose() -> None:
             cfg = compose("train", overrides=[f"hparams_search={name}"], return_hydra_config=True)
             samplers[name] = cfg.hydra.sweeper.sampler._target_
             assert cfg.hydra.sweeper.direction == "minimize"
-            assert "model.hidden" in cfg.hydra.sweeper.params
+            assert "model.network.hidden" in cfg.hydra.sweeper.params
     assert samplers == {
         "optuna": "optuna.samplers.TPESampler",
         "optuna_random": "optuna.samplers.RandomSampler",

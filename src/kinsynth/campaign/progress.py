@@ -49,8 +49,8 @@ class Progress:
 
     built: pd.DataFrame
     rows: list[dict[str, float]]
-    rng_state: dict[str, Any]
-    builder_state: dict[str, Any]
+    rng_state: Mapping[str, Any]
+    builder_state: Mapping[str, Any]
 
     @property
     def cycles_done(self) -> int:
@@ -60,12 +60,13 @@ class Progress:
 def save(directory: Path, progress: Progress, settings: Mapping[str, Any]) -> None:
     """Write the state file atomically (the previous one stays whole until the rename)."""
     built = progress.built
-    meta = {"version": VERSION, "identity": dict(settings), "rng": progress.rng_state,
-            "builder_rng": progress.builder_state, "built_columns": list(built.columns),
-            "row_columns": list(progress.rows[0]) if progress.rows else [],
-            # counts stay ints when read back, so a resumed table equals an uninterrupted one
-            "row_counts": [k for k, v in (progress.rows[0] if progress.rows else {}).items()
-                           if isinstance(v, (int, np.integer))]}
+    meta: dict[str, Any] = {
+        "version": VERSION, "identity": dict(settings), "rng": progress.rng_state,
+        "builder_rng": progress.builder_state, "built_columns": list(built.columns),
+        "row_columns": list(progress.rows[0]) if progress.rows else [],
+        # counts stay ints when read back, so a resumed table equals an uninterrupted one
+        "row_counts": [k for k, v in (progress.rows[0] if progress.rows else {}).items()
+                       if isinstance(v, (int, np.integer))]}
     rows = np.array([[float(row[c]) for c in meta["row_columns"]] for row in progress.rows],
                     dtype=float).reshape(len(progress.rows), len(meta["row_columns"]))
     with atomic_path(directory / STATE) as tmp, open(tmp, "wb") as handle:
@@ -115,6 +116,6 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def restore(generator: np.random.Generator, state: dict[str, Any]) -> None:
+def restore(generator: np.random.Generator, state: Mapping[str, Any]) -> None:
     """Put ``generator`` back in a saved ``bit_generator.state``."""
     generator.bit_generator.state = state

@@ -83,8 +83,9 @@ def check_built(table: pd.DataFrame, columns: list[str], target: str,
 def _fold_changes(raw: pd.Series, column: str, where: str) -> pd.Series:
     """A design column: every cell a positive, finite fold change (a strategy works in logs)."""
     values = pd.to_numeric(raw, errors="coerce").astype(float)
+    numbers = values.to_numpy()
     empty = raw.isna().to_numpy()
-    bad = empty | ~(np.isfinite(values) & (values > 0)).to_numpy()
+    bad = empty | ~(np.isfinite(numbers) & (numbers > 0))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         what = "an empty cell" if empty[row] else f"{_cell(raw, row)!r}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,11 @@ import pandas as pd
 from kinsynth.core.errors import KinsynthError
 from kinsynth.simulate.model import ModelSpec, load_model
 
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
-def load_space_model(space_cfg) -> ModelSpec:
+
+def load_space_model(space_cfg: DictConfig) -> ModelSpec:
     """The model a campaign's ``space`` config names, with its objective and output.
 
     ``space.model_file`` (a shipped model's name or a file), ``ranges``, ``flux``/``output``,

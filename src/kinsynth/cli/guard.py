@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import functools
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -53,10 +54,11 @@ def user_error(error: BaseException) -> str | None:
         if isinstance(current, OSError) and current.errno == errno.ENOSPC:
             return no_space_line(current)
         current = current.__cause__ or current.__context__
-    try:
-        from hydra.errors import InstantiationException
-    except ImportError:  # pragma: no cover - hydra is a dependency
-        return None
+    refused = config_error_line(error)
+    if refused is not None:
+        return refused
+    from hydra.errors import InstantiationException
+
     if isinstance(error, InstantiationException):
         lines = str(error).splitlines()
         key = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("full_key:")), "")
@@ -66,6 +68,66 @@ def user_error(error: BaseException) -> str | None:
         if lines and lines[0].startswith("Error locating target"):
             return " ".join(f"{key or 'config'}: {lines[0]}".split())
     return None
+
+
+def config_error_line(error: BaseException) -> str | None:
+    """Hydra's refusal of a config in one line, else None.
+
+    An unknown key or a wrong type (the schemas in conf/schemas.py) reads
+    ``space.levls: Key 'levls' not in 'SpaceConfig'`` or
+    ``cycles=two: Value 'two' of type 'str' could not be converted to Integer``; a group member
+    that does not exist reads ``Could not find 'model/nosuch' (options: bcvae, cppca, ...)``.
+    Hydra's own report spreads these over several lines (the types, a hint about
+    HYDRA_FULL_ERROR).
+    """
+    from hydra.errors import ConfigCompositionException, MissingConfigException
+    from omegaconf.errors import OmegaConfBaseException
+
+    if isinstance(error, MissingConfigException):
+        # Hydra's text: the first line, then "Available options in 'model':" and one option a
+        # line, then the config search path; a schema (conf/schemas.py) is no option to choose
+        first, *rest = [line.strip() for line in str(error).splitlines() if line.strip()]
+        options: list[str] = []
+        for line in rest:
+            if line.startswith("Config search path"):
+                break
+            if not line.startswith("Available options") and not line.endswith("_schema"):
+                options.append(line)
+        return f"{first} (options: {', '.join(options)})" if options else first
+    if not isinstance(error, ConfigCompositionException):
+        return None  # an OmegaConf error raised later, by code, is a bug: keep its traceback
+    cause = error.__cause__
+    if isinstance(cause, OmegaConfBaseException) and str(cause):
+        # a wrong value is named as it was given (cycles=two), an unknown key by its path
+        given = str(error).partition("Error merging override ")[2].split()
+        key = given[0] if given else getattr(cause, "full_key", None)
+        what = str(cause).splitlines()[0].strip()
+        return f"{key}: {what}" if key else what
+    return " ".join(str(error).split())
+
+
+def run_app(app: Callable[[], Any]) -> None:
+    """Run a ``@hydra.main`` app; a config Hydra refuses is ``error: <one line>``, exit 1.
+
+    Hydra reports a refused config itself, over several lines, unless ``HYDRA_FULL_ERROR`` is
+    set; set for this call, the error comes here and :func:`config_error_line` says it in one.
+    A user who set ``HYDRA_FULL_ERROR=1`` gets Hydra's full report, as Hydra documents.
+    """
+    wants_full = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        app()
+    except Exception as error:
+        line = None if wants_full == "1" else config_error_line(error)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        raise SystemExit(1) from None
+    finally:
+        if wants_full is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = wants_full
 
 
 def no_space_line(error: OSError, path: object = None) -> str:

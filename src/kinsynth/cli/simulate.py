@@ -10,9 +10,12 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from kinsynth.cli.guard import guarded
+from kinsynth.cli.guard import guarded, run_app
+from kinsynth.conf.schemas import register_configs
 from kinsynth.simulate import SimulationError
 from kinsynth.simulate.cli import check_overrides, run
+
+register_configs()  # the YAMLs name their schemas (conf/schemas.py) in their defaults lists
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="simulate")
@@ -27,4 +30,4 @@ def main() -> None:
     except SimulationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
-    app()
+    run_app(app)

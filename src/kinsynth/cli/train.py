@@ -9,8 +9,11 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from kinsynth.cli import resolvers  # noqa: F401  (registers the config resolvers)
-from kinsynth.cli.guard import exit_on_unparsable_paths, guarded, in_multirun
+from kinsynth.cli.guard import exit_on_unparsable_paths, guarded, in_multirun, run_app
+from kinsynth.conf.schemas import register_configs
 from kinsynth.runs.lock import release_command_locks
+
+register_configs()  # the YAMLs name their schemas (conf/schemas.py) in their defaults lists
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
@@ -33,4 +36,4 @@ def app(cfg: DictConfig) -> float | None:
 
 def main() -> None:
     exit_on_unparsable_paths(sys.argv[1:])
-    app()
+    run_app(app)

@@ -8,6 +8,7 @@ written, so a failure never leaves half a file and never touches an earlier one.
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import os
 import stat
@@ -18,14 +19,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+# the ignore below: pandas-stubs leave out pandas.io.common, which pandas itself ships
 import pandas as pd
-from pandas.io.common import infer_compression
+from pandas.io.common import get_handle, infer_compression  # type: ignore[import-not-found]
 
+from kinsynth.core import fast_csv
 from kinsynth.core.errors import KinsynthError
 
 #: About six significant digits: what a fold change or a flux is known to, and a third of the bytes
 #: of Python's shortest round-trip form.
-FLOAT_FORMAT = "%.6g"
+FLOAT_FORMAT = f"%.{fast_csv.DIGITS}g"
 #: compressions whose streams may be concatenated chunk by chunk into one valid file (None: plain)
 STREAMED_COMPRESSIONS = (None, "gzip", "bz2", "xz", "zstd")
 
@@ -168,16 +171,30 @@ class ChunkWriter:
                     self._parquet_writer = pq.ParquetWriter(self._tmp, table.schema)
                 self._parquet_writer.write_table(table)
         else:
+            # pyarrow's text of a numeric chunk is pandas' byte for byte, at a tenth of the cost
+            text = fast_csv.csv_bytes(chunk, header=self.rows == 0)
             with _naming_a_full_disk(self.path):
-                chunk.to_csv(
-                    self._tmp,
-                    mode="w" if self.rows == 0 else "a",
-                    header=self.rows == 0,
-                    index=False,
-                    float_format=FLOAT_FORMAT,
-                    compression=self.compression,
-                )
+                if text is not None:
+                    self._append(text)
+                else:
+                    chunk.to_csv(
+                        self._tmp,
+                        mode="w" if self.rows == 0 else "a",
+                        header=self.rows == 0,
+                        index=False,
+                        float_format=FLOAT_FORMAT,
+                        compression=self.compression,
+                    )
         self.rows += len(chunk)
+
+    def _append(self, text: bytes) -> None:
+        """Append CSV bytes, compressed as pandas would (one stream member per chunk)."""
+        assert self._tmp is not None
+        with get_handle(
+            self._tmp, "wb" if self.rows == 0 else "ab", compression=self.compression,
+            is_text=False,
+        ) as handles:
+            handles.handle.write(text)
 
     def __exit__(
         self,
@@ -287,7 +304,7 @@ class NoLinkFileHandler(logging.FileHandler):
         self.refused: str | None = None
         super().__init__(filename, mode, encoding, delay, errors)
 
-    def _open(self):  # type: ignore[override]
+    def _open(self) -> io.TextIOWrapper:
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in self.mode else os.O_TRUNC)
         try:
             fd = open_regular(self.baseFilename, flags, umask_mode())

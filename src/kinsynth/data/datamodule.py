@@ -214,7 +214,7 @@ class KineticDataModule(pl.LightningDataModule):
         """
         trainer = getattr(self, "trainer", None)
         world = int(getattr(trainer, "world_size", 1) or 1) if trainer is not None else 1
-        if world <= 1:
+        if trainer is None or world <= 1:
             return order
         rank = int(trainer.global_rank)
         return order[: (len(order) // world) * world][rank::world]
@@ -248,7 +248,7 @@ def _check_split(split: Sequence[float]) -> tuple[float, float, float]:
         )
     if not math.isclose(sum(fractions), 1.0, abs_tol=1e-6):
         raise KinsynthError(f"data.split: fractions {list(fractions)} must sum to 1")
-    return fractions  # type: ignore[return-value]
+    return fractions
 
 
 def _check_batch_size(batch_size: int) -> int:

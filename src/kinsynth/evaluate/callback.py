@@ -13,37 +13,54 @@ import logging
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pytorch_lightning as pl
 
+from kinsynth.core.errors import KinsynthError
 from kinsynth.core.writing import write_csv
 from kinsynth.evaluate import figures
+from kinsynth.evaluate.cost import estimate_seconds
 from kinsynth.evaluate.metrics import evaluate_samples, reference_baselines
 from kinsynth.evaluate.metrics.caps import RowCaps, timed
 from kinsynth.evaluate.metrics.conditional import conditional_metrics
+from kinsynth.evaluate.metrics.split_cache import (
+    cached_figures,
+    default_cache_dir,
+    split_key,
+    stored_figures,
+)
 from kinsynth.evaluate.metrics.standardise import Standardiser
 from kinsynth.evaluate.oracles import make_oracle
-from kinsynth.evaluate.trust import trust_warnings
-from kinsynth.runs.contract import LAST_CHECKPOINT, METRICS, SYNTHETIC, write_marker
+from kinsynth.models.base import GenerativeModule
+from kinsynth.runs.contract import SYNTHETIC
 from kinsynth.runs.names import ordered_metrics
+
+if TYPE_CHECKING:
+    from kinsynth.data import KineticDataModule
 
 log = logging.getLogger(__name__)
 
-
-def _split_key(dm: Any, seed: int) -> tuple[int, int, int, str]:
-    """Identifies a data split by content, so figures that depend only on it can be reused."""
-    digest = [int(pd.util.hash_pandas_object(f, index=True).sum()) for f in (dm.train_frame,
-                                                                              dm.test_frame)]
-    return (*digest, seed, str(dm.target))
+#: ``callbacks.evaluation.level``: ``full`` computes every figure; ``fast`` the model's own
+#: figures only (the same values as ``full``): no baselines unless cached, no pictures
+LEVELS = ("fast", "full")
 
 
-_SPLIT_CACHE: dict[tuple[Any, ...], Any] = {}
+def _fitted(trainer: pl.Trainer, pl_module: pl.LightningModule
+            ) -> tuple[KineticDataModule, GenerativeModule]:
+    """The data module and model of the fit this callback watches (kinsynth.train builds both)."""
+    # the ignore: Lightning sets trainer.datamodule in fit() but does not declare it on Trainer
+    dm = trainer.datamodule  # type: ignore[attr-defined]
+    assert isinstance(pl_module, GenerativeModule), "EvaluationCallback scores a GenerativeModule"
+    return dm, pl_module
 
 
-def _per_split(key: tuple[Any, ...], compute: Any) -> Any:
+_SPLIT_CACHE: dict[str, Any] = {}
+
+
+def _per_split(key: str, compute: Any) -> Any:
     """Memoise per data split: a sweep's jobs in one worker process share baselines and oracle."""
     if key not in _SPLIT_CACHE:
         if len(_SPLIT_CACHE) > 16:
@@ -57,6 +74,18 @@ def _standardised_mse(train: pd.DataFrame, real: pd.DataFrame, recon: pd.DataFra
     scaler = Standardiser().fit(train[recon.columns])
     diff = scaler.transform(real[recon.columns]) - scaler.transform(recon)
     return float(np.mean(diff**2))
+
+
+def _round_seconds(seconds: float) -> str:
+    return f"{seconds:.0f}" if seconds >= 2 else f"{seconds:.1f}"
+
+
+def _png_pixels(path: Path) -> np.ndarray:
+    """A PNG's RGB pixels (height, width, 3), as TensorBoard's image tab takes them."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
 
 
 class EvaluationCallback(pl.Callback):
@@ -73,7 +102,19 @@ class EvaluationCallback(pl.Callback):
         figures: bool = True,
         seed: int = 0,
         max_rows: dict[str, int | None] | None = None,
+        level: str = "full",
+        baseline_cache: bool = True,
+        cache_dir: str | None = None,
     ) -> None:
+        if level not in LEVELS:
+            raise KinsynthError(
+                f"callbacks.evaluation.level={level}: expected one of {', '.join(LEVELS)}"
+            )
+        self.level = level
+        self.cache_dir = (
+            (Path(cache_dir).expanduser() if cache_dir else default_cache_dir()) / "baselines"
+            if baseline_cache else None
+        )
         self.output_dir = Path(output_dir)
         self.n_synthetic = n_synthetic
         self.oracle = oracle
@@ -95,6 +136,55 @@ class EvaluationCallback(pl.Callback):
     # ---- hooks ------------------------------------------------------------------------------
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._fit_started = time.perf_counter()
+        # the ignore: Lightning sets trainer.datamodule in fit() but does not declare it on Trainer
+        dm = trainer.datamodule  # type: ignore[attr-defined]
+        if trainer.is_global_zero and dm is not None:
+            try:
+                line = self.cost_line(dm, pl_module)
+            except AttributeError as missing:  # a data module of another shape: no estimate
+                log.debug("no estimate of the evaluation's cost: %s", missing)
+            else:
+                log.info("%s", line)
+
+    def cost_line(self, dm: Any, model: Any) -> str:
+        """What the final evaluation will cost, said before training starts."""
+        cached = self._baselines_cached(dm)
+        sizes: dict[str, int] = {
+            "n_train": len(dm.train_frame), "n_test": len(dm.test_frame),
+            "n_synthetic": int(self.n_synthetic or len(dm.table.frame)),
+            "n_columns": len(dm.features) + (dm.target is not None),
+            "n_conditional": self.n_conditional if model.conditional else 0,
+        }
+        full = estimate_seconds(baselines=self.baselines and not cached, caps=self.caps,
+                                figures=self.figures, **sizes)
+        fast = estimate_seconds(baselines=False, caps=self.caps, figures=False, **sizes)
+        now = full if self.level == "full" else fast
+        where = (
+            "cached" if cached else "not cached: computed once per data split, then reused"
+        ) if self.baselines else "off"
+        other = (
+            f"; callbacks.evaluation.level=fast: about {_round_seconds(fast)} s (no baselines "
+            "unless cached, no figures; the same values for the rest)"
+            if self.level == "full" and full > fast else ""
+        )
+        return (
+            f"after training, the evaluation (level={self.level}) will take about "
+            f"{_round_seconds(now)} s on a quiet 2-core machine (baselines {where}){other}"
+        )
+
+    def _split_key(self, dm: Any, name: str, **settings: Any) -> str:
+        """Names what depends only on the data split (and ``settings``): in memory and on disk."""
+        return split_key(
+            name, dm.train_frame, dm.test_frame, features=tuple(dm.features), target=dm.target,
+            seed=self.seed, **settings,
+        )
+
+    def _baseline_key(self, dm: Any) -> str:
+        return self._split_key(dm, "baselines", caps=repr(self.caps))
+
+    def _baselines_cached(self, dm: Any) -> bool:
+        key = self._baseline_key(dm)
+        return key in _SPLIT_CACHE or stored_figures(self.cache_dir, key) is not None
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._fit_seconds = time.perf_counter() - self._fit_started
@@ -110,24 +200,19 @@ class EvaluationCallback(pl.Callback):
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         epoch = trainer.current_epoch + 1
         if self.every_n_epochs > 0 and epoch % self.every_n_epochs == 0 and not trainer.should_stop:
-            dm = trainer.datamodule
-            synth = pl_module.sample(len(dm.test_frame), seed=self.seed)
+            dm, model = _fitted(trainer, pl_module)
+            synth = model.sample(len(dm.test_frame), seed=self.seed)
             figures_now = evaluate_samples(
                 dm.train_frame, dm.test_frame, synth, dm.features, dm.target, self.seed, self.caps
             )
             pl_module.log_dict({f"eval/{k}": v for k, v in figures_now.items()}, batch_size=1)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        # the final weights are the ones evaluated: keep them as last.ckpt whatever the
-        # checkpoint interval (a collective call, so every rank makes it)
-        # the full state (optimiser and random states too), so resume= continues it exactly;
-        # Lightning's weights_only=False here means "not only the weights" when *saving*: every
-        # value is still plain data, and every load is torch.load(weights_only=True)
-        trainer.save_checkpoint(self.output_dir / LAST_CHECKPOINT, weights_only=False)
+        # the run writes last.ckpt before this and metrics.json after it (kinsynth.train.contract)
         if not trainer.is_global_zero:
             return
         started = time.perf_counter()
-        results = self.evaluate(trainer.datamodule, pl_module)
+        results = self.evaluate(*_fitted(trainer, pl_module))
         results["evaluation_seconds"] = time.perf_counter() - started
         # the whole fit (up to the resumed checkpoint, then this part); a resumed run also
         # records the part it trained itself
@@ -138,18 +223,17 @@ class EvaluationCallback(pl.Callback):
         self.results = results
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self._log_to_tensorboard(trainer, pl_module, results)
-        # the finished marker, last and atomically: a run killed before this never looks finished
-        write_marker(self.output_dir / METRICS, {**results, "warnings": trust_warnings(results)})
 
     # ---- evaluation --------------------------------------------------------------------------
-    def evaluate(self, dm: Any, model: Any) -> dict[str, float]:
+    def evaluate(self, dm: KineticDataModule, model: GenerativeModule) -> dict[str, float]:
         """Every figure for ``model`` on the test split of ``dm``; writes synthetic.csv and PNGs."""
         train, test = dm.train_frame, dm.test_frame
         n = int(self.n_synthetic or len(dm.table.frame))
         log.info(
             "evaluating on %d test rows: %d synthetic rows, fidelity, C2ST, memorisation%s%s",
             len(test), n, ", conditional designs against the oracle" if model.conditional else "",
-            ", real-vs-real and naive baselines" if self.baselines else "",
+            (", real-vs-real and naive baselines" + (" if cached" if self.level == "fast" else ""))
+            if self.baselines else "",
         )
         with timed("sample + synthetic.csv", n):
             synth = model.sample(n, seed=self.seed)
@@ -169,19 +253,36 @@ class EvaluationCallback(pl.Callback):
             results["n_conditional"] = self.n_conditional
         if self.baselines:
             with timed("baselines (real-vs-real, naive)", len(train)):
-                results.update(_per_split(
-                    ("baselines", *_split_key(dm, self.seed), self.caps),
-                    lambda: reference_baselines(
-                        train, test, dm.features, dm.target, self.seed, self.caps
-                    ),
-                ))
-        if self.figures:
+                results.update(self._reference_baselines(dm))
+        if self.figures and self.level == "full":
             with timed("figures", len(synth)):
                 self._figures(dm, synth)
         return {k: (float(v) if v is not None else math.nan) for k, v in results.items()}
 
-    def _conditional(self, dm: Any, model: Any) -> dict[str, float]:
-        key = ("oracle", self.oracle, *_split_key(dm, self.seed), self.caps.oracle_fit)
+    def _reference_baselines(self, dm: KineticDataModule) -> dict[str, float]:
+        """The baselines of this split: from memory, the disk cache, or computed and stored.
+
+        The fast level computes none: it reports them only when an earlier run stored them.
+        """
+        key = self._baseline_key(dm)
+        if self.level == "fast":
+            return dict(_SPLIT_CACHE.get(key) or stored_figures(self.cache_dir, key) or {})
+
+        def compute() -> dict[str, float]:
+            return reference_baselines(
+                dm.train_frame, dm.test_frame, dm.features, dm.target, self.seed, self.caps
+            )
+
+        def from_disk() -> dict[str, float]:
+            figures_, was_stored = cached_figures(self.cache_dir, key, compute)
+            if was_stored:
+                log.info("baselines of this data split read from %s", self.cache_dir)
+            return figures_
+
+        return dict(_per_split(key, from_disk))
+
+    def _conditional(self, dm: KineticDataModule, model: GenerativeModule) -> dict[str, float]:
+        key = self._split_key(dm, "oracle", kind=self.oracle, rows=self.caps.oracle_fit)
         oracle, info = _per_split(
             key, lambda: make_oracle(self.oracle, dm, self.caps.oracle_fit, self.seed)
         )
@@ -201,7 +302,7 @@ class EvaluationCallback(pl.Callback):
         )
         return {**figures_, **info}
 
-    def _figures(self, dm: Any, synth: pd.DataFrame) -> None:
+    def _figures(self, dm: KineticDataModule, synth: pd.DataFrame) -> None:
         folder = self.output_dir / "figures"
         folder.mkdir(parents=True, exist_ok=True)
         columns = [c for c in synth.columns if c in dm.test_frame.columns]
@@ -233,9 +334,12 @@ class EvaluationCallback(pl.Callback):
             (lg for lg in trainer.loggers if isinstance(lg, pl.loggers.TensorBoardLogger)), None
         )
         for name, fig in self._figure_objects.items():
-            if tensorboard is not None:
-                tensorboard.experiment.add_figure(f"evaluation/{name}", fig, close=False)
-            figures.save(fig, str(self.output_dir / "figures" / f"{name}.png"))
+            png = self.output_dir / "figures" / f"{name}.png"
+            figures.save(fig, str(png))
+            if tensorboard is not None:  # the PNG's pixels: one rendering, not two
+                tensorboard.experiment.add_image(
+                    f"evaluation/{name}", _png_pixels(png), dataformats="HWC"
+                )
         self._figure_objects = {}
         ordered = ordered_metrics({k: v for k, v in results.items() if math.isfinite(v)})
         finite = {f"final/{k}": v for k, v in ordered.items()}

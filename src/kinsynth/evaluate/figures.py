@@ -29,6 +29,15 @@ def _standardise(real: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
     return [(a - mean) / std for a in (real, *others)]
 
 
+def _canvas(ax: plt.Axes | None, figsize: tuple[float, float]) -> tuple[Figure, plt.Axes]:
+    """A new figure and its axes, or ``ax`` and the whole figure holding it (for an axes in a
+    subfigure, the root figure: the one that is saved)."""
+    if ax is None:
+        return plt.subplots(figsize=figsize)
+    holder = ax.figure
+    return (holder if isinstance(holder, Figure) else holder.figure), ax
+
+
 def pca_overlay(
     real: np.ndarray,
     synth: np.ndarray,
@@ -50,7 +59,7 @@ def pca_overlay(
     n = min(len(real_z), len(synth_z), max_points)
     r = pca.transform(real_z[rng.choice(len(real_z), n, replace=False)])
     s = pca.transform(synth_z[rng.choice(len(synth_z), n, replace=False)])
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 4.5))
+    fig, ax = _canvas(ax, figsize=(5, 4.5))
     ax.scatter(s[:, 0], s[:, 1], s=5, c=SYNTH_COLOUR, alpha=0.6, label="synthetic", linewidths=0)
     ax.scatter(r[:, 0], r[:, 1], s=5, c=REAL_COLOUR, alpha=0.6, label="real", linewidths=0)
     ax.set_xlabel("PC1")
@@ -66,7 +75,7 @@ def explained_variance(
     """Cumulative explained variance against the number of components, one line per set."""
     from sklearn.decomposition import PCA
 
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 4))
+    fig, ax = _canvas(ax, figsize=(5, 4))
     reference = next(iter(sets.values()))
     # the first set (the real rows) in black, the model in cyan, further models in the cycle
     colours = [REAL_COLOUR, SYNTH_COLOUR, *plt.rcParams["axes.prop_cycle"].by_key()["color"]]

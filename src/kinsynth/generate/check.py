@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.core.errors import KinsynthError
-from kinsynth.runs.contract import CONFIG, read_config, run_folder
+from kinsynth.runs.contract import CONFIG, plain_mapping, read_config, run_folder
+
+if TYPE_CHECKING:
+    from kinsynth.evaluate.oracles import Oracle
 
 TOLERANCES = (0.05, 0.10)
 
 
-def _run_config(run: Path) -> Any:
+def _run_config(run: Path) -> DictConfig:
     """The run's composed config, found from a run dir or a checkpoint, data.path resolved as
     training resolved it."""
     folder = run_folder(run)
@@ -33,7 +36,7 @@ def _run_config(run: Path) -> Any:
     return config
 
 
-def _trusted_data_settings(run: Path, cfg: Any) -> dict[str, Any]:
+def _trusted_data_settings(run: Path, cfg: DictConfig) -> dict[str, Any]:
     """The run's ``data:`` settings, checked: a run directory may come from someone else.
 
     Its data path is read only if it is a regular file (``/dev/zero`` would be read until memory
@@ -46,9 +49,10 @@ def _trusted_data_settings(run: Path, cfg: Any) -> dict[str, Any]:
     from kinsynth.data.location import data_file
 
     where = f"run={run}: {CONFIG}"
-    data = OmegaConf.to_container(cfg.data, resolve=True) if "data" in cfg else None
-    if not isinstance(data, dict):
+    node = cfg.get("data")
+    if not isinstance(node, DictConfig):
         raise KinsynthError(f"{where}: has no data: mapping")
+    data = plain_mapping(node)
     data.pop("_target_", None)
     accepted = set(inspect.signature(KineticDataModule.__init__).parameters) - {"self", "frame"}
     unknown = sorted(set(data) - accepted)
@@ -68,7 +72,7 @@ def _trusted_data_settings(run: Path, cfg: Any) -> dict[str, Any]:
     return data
 
 
-def run_oracle(run: str | Path) -> tuple[Any, bool]:
+def run_oracle(run: str | Path) -> tuple[Oracle, bool]:
     """``(predict, is_simulator)`` for the data the run was trained on."""
     from kinsynth.data import KineticDataModule
     from kinsynth.evaluate.oracles import make_oracle

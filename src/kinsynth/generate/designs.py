@@ -10,24 +10,31 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from kinsynth.conf.schemas import GenerateConfig, keys
 from kinsynth.core.counts import whole_number
 from kinsynth.core.errors import KinsynthError
 from kinsynth.core.threads import use_threads
 from kinsynth.core.writing import ChunkWriter, overwrite_flag, write_csv
 from kinsynth.generate.check import CheckSummary
 
+if TYPE_CHECKING:
+    from kinsynth.evaluate.oracles import Oracle
+    from kinsynth.models.base import GenerativeModule, TargetRequest
+
 log = logging.getLogger("kinsynth")
 
 __all__ = ["GenerationResult", "generate_designs", "generate_from_settings", "write_csv"]
 
-SETTINGS = ("run", "n", "target", "seed", "out", "overwrite", "chunk_size", "threads", "check")
+#: generate.yaml's keys that are generate_designs's arguments (all but the task name)
+SETTINGS = tuple(key for key in keys(GenerateConfig) if key != "task_name")
 
 
 def register_resolvers() -> None:
@@ -45,7 +52,7 @@ def register_resolvers() -> None:
 
 def generate_from_settings(settings: dict[str, Any], default_out: Path) -> GenerationResult:
     """``generate.py``'s config keys (see conf/generate.yaml) to :func:`generate_designs`."""
-    values = {key: settings.get(key) for key in SETTINGS}
+    values: dict[str, Any] = {key: settings.get(key) for key in SETTINGS}
     values["out"] = values["out"] or default_out
     values["seed"] = whole_number("seed", values["seed"] or 0, minimum=0)
     return generate_designs(**values)
@@ -75,7 +82,7 @@ def check_out(out: str | Path, run: str | Path) -> Path:
     return path
 
 
-def _target_notes(model: Any, request: Any) -> tuple[list[str], bool]:
+def _target_notes(model: GenerativeModule, request: TargetRequest) -> tuple[list[str], bool]:
     """Warnings for a request outside the training targets; whether clipped values are written."""
     from kinsynth.models.base import parse_target
 
@@ -106,7 +113,7 @@ def _span(values: np.ndarray) -> str:
     return f"{lo:.4g}" if lo == hi else f"{lo:.4g} to {hi:.4g}"
 
 
-def _conditioned_on(model: Any, targets: np.ndarray) -> np.ndarray:
+def _conditioned_on(model: GenerativeModule, targets: np.ndarray) -> np.ndarray:
     """The target the model actually sees: the request after the data transform's clipping."""
     column = [model.target]
     scaled = model.transform.transform(targets[:, None], columns=column)
@@ -145,7 +152,8 @@ def generate_designs(
     for note in notes:  # said once, before the wait, not repeated in the closing lines
         log.warning("%s", note)
     messages: list[str] = []
-    oracle, summary = None, None
+    oracle: Oracle | None = None
+    summary: CheckSummary | None = None
     if check:
         if not model.conditional:
             raise KinsynthError(
@@ -155,9 +163,13 @@ def generate_designs(
         from kinsynth.generate.check import run_oracle
 
         oracle, simulator = run_oracle(run)
+        assert model.target is not None, "a conditional model has a target"
         summary = CheckSummary(model.target)
     columns: list[str] = []
-    with writer:
+    # one chunk is written while the next is sampled: formatting text and the decoder's
+    # arithmetic both release the GIL, so the two cores share them; chunks stay in order
+    with writer, ThreadPoolExecutor(max_workers=1) as behind:
+        written: Future[None] | None = None
         for designs in model.iter_sample(rows, target=target, seed=int(seed), chunk_size=chunk):
             if model.conditional and write_used:
                 designs[f"{model.target}_used"] = _conditioned_on(
@@ -165,8 +177,12 @@ def generate_designs(
                 )
             if oracle is not None and summary is not None:
                 _add_oracle(designs, model, oracle, simulator, summary)
-            writer.write(designs)
+            if written is not None:
+                written.result()  # the previous chunk's error, if any, stops the loop here
+            written = behind.submit(writer.write, designs)
             columns = list(designs.columns)
+        if written is not None:
+            written.result()
     if summary is not None:
         messages += summary.lines()
     return GenerationResult(path=path, rows=writer.rows, columns=columns, messages=messages,
@@ -174,7 +190,8 @@ def generate_designs(
 
 
 def _add_oracle(
-    designs: pd.DataFrame, model: Any, oracle: Any, simulator: bool, summary: CheckSummary
+    designs: pd.DataFrame, model: GenerativeModule, oracle: Oracle, simulator: bool,
+    summary: CheckSummary,
 ) -> None:
     """Oracle flux (and validity, for the simulator) beside each design, counted in ``summary``."""
     if simulator:

@@ -93,6 +93,11 @@ class GenerativeModule(pl.LightningModule):
     #: the name a checkpoint records for this class (kinsynth.models.registry maps it back); part
     #: of the checkpoint format, so renaming or moving the class leaves it unchanged
     checkpoint_name: ClassVar[str] = ""
+    #: whether the constructor takes the settings of ``model.network`` (hidden, activation,
+    #: likelihood, output_activation); a model without one leaves that config node unused
+    has_network: ClassVar[bool] = False
+    #: a buffer (registered in __init__): sorted training targets, see attach_data
+    target_bank: torch.Tensor
 
     def __init__(
         self,
@@ -119,17 +124,20 @@ class GenerativeModule(pl.LightningModule):
     @property
     def data_columns(self) -> list[str]:
         """Columns the model generates."""
-        return self.features + [self.target] if self.joint else list(self.features)
+        if self.joint and self.target is not None:  # a joint model always has a target
+            return [*self.features, self.target]
+        return list(self.features)
 
     @property
     def condition_columns(self) -> list[str]:
-        return [self.target] if self.conditional else []
+        return [self.target] if self.conditional and self.target is not None else []
 
     def split_batch(
         self, x: torch.Tensor, y: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Map a DataModule batch (features, target) to (generated data, condition)."""
         if self.joint:
+            assert y is not None, "a joint model's batches carry the target"
             return torch.cat([x, y], dim=1), None
         return x, (y if self.conditional else None)
 

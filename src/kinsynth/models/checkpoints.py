@@ -13,12 +13,15 @@ import io
 import os
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from kinsynth.core.errors import KinsynthError
 from kinsynth.data.transforms import ColumnTransform
+
+if TYPE_CHECKING:
+    from pytorch_lightning.plugins.io import TorchCheckpointIO
 
 FORMAT_VERSION = 2
 SECTION = "kinsynth"
@@ -93,7 +96,7 @@ def transform_from_checkpoint(checkpoint: dict[str, Any]) -> ColumnTransform | N
     return None if state is None else ColumnTransform.from_state(state)
 
 
-def atomic_checkpoint_io() -> Any:
+def atomic_checkpoint_io() -> TorchCheckpointIO:
     """Lightning's checkpoint writer, writing beside the checkpoint and renaming it into place.
 
     Lightning's own writer stages the file in the system's temporary folder and moves it: across

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -32,6 +32,9 @@ from kinsynth.models.elbo import (
 )
 from kinsynth.models.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS
 from kinsynth.models.networks import mlp
+
+if TYPE_CHECKING:
+    from pytorch_lightning.utilities.types import OptimizerLRScheduler
 
 Batch = tuple[torch.Tensor, torch.Tensor | None]
 _LOG_VAR_BOUNDS = (-9.0, 4.0)
@@ -70,6 +73,12 @@ class LatentVariableModel(GenerativeModule):
     """
 
     checkpoint_name = "LatentVariableModel"  # what 0.1.0 checkpoints record: never change it
+    has_network = True
+    # buffers of the aggregate prior (registered in __init__ for prior=aggregate only)
+    prior_mean: torch.Tensor
+    prior_scale_tril: torch.Tensor
+    prior_condition_mean: torch.Tensor
+    prior_slope: torch.Tensor
 
     def __init__(
         self,
@@ -206,7 +215,7 @@ class LatentVariableModel(GenerativeModule):
         self.prior_scale_tril.copy_(torch.where(ok, scale_tril, self.prior_scale_tril))
 
     # ---- Lightning ------------------------------------------------------------------------------
-    def configure_optimizers(self) -> Any:
+    def configure_optimizers(self) -> OptimizerLRScheduler:
         """The optimizer, plus a per-epoch cosine decay of its lr to 0 with ``lr_schedule=cosine``.
 
         Offered because sampling quality, not the loss, is what the run is judged on, and a decayed
@@ -234,6 +243,7 @@ class LatentVariableModel(GenerativeModule):
     def training_step(self, batches: list[Batch], batch_idx: int) -> None:
         """One epoch of mini-batch updates; figures are averaged over the epoch's batches."""
         lightning_optimizer = self.optimizers()
+        assert not isinstance(lightning_optimizer, list), "configure_optimizers gives one"
         optimizer = lightning_optimizer.optimizer
         beta = self.current_beta()
         # a single full-precision process needs none of manual_backward's precision or strategy
@@ -259,12 +269,15 @@ class LatentVariableModel(GenerativeModule):
         totals = torch.stack([torch.stack(f).mean() for f in figures])
         if self.lr_schedule != "constant":
             # once per epoch; under manual optimisation Lightning leaves the stepping to us
-            self.lr_schedulers().step()
+            scheduler = self.lr_schedulers()
+            assert scheduler is not None and not isinstance(scheduler, list), "one scheduler"
+            scheduler.step()
         if self.prior == "aggregate" and batches:
             # once per epoch, after the updates: the prior matches the encoder being saved
             data, condition = self.split_batch(
                 torch.cat([x for x, _ in batches]),
-                None if batches[0][1] is None else torch.cat([y for _, y in batches]),
+                None if batches[0][1] is None else torch.cat([y for _, y in batches
+                                                              if y is not None]),
             )
             self.fit_aggregate_prior(data, condition)
         if not torch.isfinite(totals).all():

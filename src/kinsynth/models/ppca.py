@@ -28,6 +28,11 @@ class PPCAModel(GenerativeModule):
     """Maximum-likelihood PPCA with ``latent_dim`` components."""
 
     checkpoint_name = "PPCAModel"  # what 0.1.0 checkpoints record: never change it
+    # buffers (registered in __init__): the fitted model travels with the checkpoint
+    mean: torch.Tensor
+    weights: torch.Tensor
+    noise_variance: torch.Tensor
+    fitted: torch.Tensor
 
     def __init__(
         self,

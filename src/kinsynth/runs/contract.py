@@ -25,7 +25,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -214,6 +214,17 @@ def read_config(run: Path, resolve_paths: bool = True) -> DictConfig | None:
             if resolved != value:
                 OmegaConf.update(config, key, resolved)
     return config
+
+
+def plain_mapping(node: DictConfig, resolve: bool = True) -> dict[str, Any]:
+    """A config mapping as plain Python containers (``resolve``: interpolations filled in).
+
+    A config composed from YAML has string keys only; OmegaConf's signature allows any key type
+    and any container, so this one place states what a mapping node converts to.
+    """
+    plain = OmegaConf.to_container(node, resolve=resolve)
+    assert isinstance(plain, dict), "a DictConfig converts to a dict"
+    return cast("dict[str, Any]", plain)
 
 
 def read_overrides(run: Path) -> list[str] | None:

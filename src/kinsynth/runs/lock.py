@@ -173,8 +173,9 @@ def detach_log_files(directory: Path) -> None:
     starts; the refusal must not append its ERROR line to the running job's log.
     """
     inside = Path(directory).resolve()
-    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
-        for handler in list(getattr(logger, "handlers", [])):
+    named = logging.Logger.manager.loggerDict.values()  # PlaceHolders hold no handlers
+    for logger in [logging.getLogger(), *(n for n in named if isinstance(n, logging.Logger))]:
+        for handler in list(logger.handlers):
             if isinstance(handler, logging.FileHandler) and \
                     inside in Path(handler.baseFilename).resolve().parents:
                 logger.removeHandler(handler)

@@ -15,12 +15,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.data.location import is_unset
 from kinsynth.runs.contract import HEADLINE_METRICS, NOT_IN_FOLDER_NAMES, NOT_IN_NAMES
+
+if TYPE_CHECKING:
+    from hydra.conf import HydraConf
 
 _MAX_NAME = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.,=+\-\[\]]+")
@@ -151,7 +154,7 @@ def composed_run(model: str, overrides: Sequence[str] = ()) -> Iterator[None]:
         _COMPOSED.reset(token)
 
 
-def _hydra() -> Any | None:
+def _hydra() -> HydraConf | None:
     try:
         from hydra.core.hydra_config import HydraConfig
 

@@ -29,6 +29,7 @@ from kinsynth.runs.contract import (
     PLACEMENT,
     hydra_settings,
     original_cwd,
+    plain_mapping,
     read_config,
 )
 from kinsynth.runs.names import model_choice
@@ -43,11 +44,12 @@ def _leaves(cfg: DictConfig, keys: Iterable[str]) -> dict[str, Any]:
     def visit(prefix: str, node: Any) -> None:
         if isinstance(node, DictConfig):
             for key in node:
+                name = str(key)  # a YAML mapping's keys are text; OmegaConf types them wider
                 try:
                     child = node[key]
                 except Exception:  # an interpolation that needs Hydra's runtime
-                    child = OmegaConf.to_container(node, resolve=False).get(key)
-                visit(f"{prefix}.{key}", child)
+                    child = plain_mapping(node, resolve=False).get(name)
+                visit(f"{prefix}.{name}", child)
             return
         if OmegaConf.is_list(node):
             node = OmegaConf.to_container(node, resolve=True)
@@ -107,7 +109,7 @@ def check_resumed_config(
     if original is None:
         original = _from_checkpoint(checkpoint)
         new = OmegaConf.create({
-            "data": {k: v for k, v in OmegaConf.to_container(cfg.data, resolve=True).items()
+            "data": {k: v for k, v in plain_mapping(cfg.data).items()
                      if k in original.data},
             "latent_dim": OmegaConf.select(cfg, "model.latent_dim", default=cfg.get("latent_dim")),
         })

@@ -6,6 +6,7 @@ import sys
 import time as time_module
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,39 +16,27 @@ from kinsynth.core.writing import check_target, overwrite_flag
 from kinsynth.simulate.dataset import merge_shards, simulate_dataset, write_dataset
 from kinsynth.simulate.errors import SimulationError
 
-KEYS = (
-    "n",
-    "seed",
-    "out",
-    "workers",
-    "shard",
-    "n_shards",
-    "model_file",
-    "ranges",
-    "flux",
-    "progress",
-    "merge",
-    "objective",
-    "time",
-    "output",
-    "library",
-    "levels",
-    "cache_dir",
-    "figure",
-    "overwrite",
-)
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+    from kinsynth.simulate.model import ModelSpec
 
 
 def check_overrides(argv: Sequence[str]) -> None:
-    """Reject unknown ``key=value`` overrides with one line, before Hydra prints its long error."""
+    """Point ``model=`` to ``model_file=`` in one line, and refuse ``+key=`` for a key simulate.yaml
+    lacks: Hydra's ``+`` adds a key past the schema (conf/schemas.py), which refuses the plain
+    ``key=`` form itself as Hydra composes the config."""
+    from kinsynth.conf.schemas import SimulateConfig, keys
+
+    known = keys(SimulateConfig)
     for arg in argv:
         if arg.startswith("-") or "=" not in arg:
             continue
         key = arg.split("=", 1)[0].lstrip("+~")
         if key == "model":
             raise SimulationError("use model_file=PATH (model= selects a training config group)")
-        if not key.startswith("hydra") and key not in KEYS:
-            raise SimulationError(f"unknown key {key!r}; known keys: {', '.join(KEYS)}")
+        if arg.startswith("+") and not key.startswith("hydra") and key not in known:
+            raise SimulationError(f"unknown key {key!r}; known keys: {', '.join(known)}")
 
 
 def shard_path(out: str | Path, shard: int, n_shards: int) -> Path:
@@ -74,7 +63,7 @@ def target(path: str | Path, overwrite: bool, key: str = "out") -> Path:
         raise SimulationError(str(error)) from None
 
 
-def _spec(cfg):
+def _spec(cfg: DictConfig) -> ModelSpec:
     from kinsynth.simulate.model import load_model
 
     time = cfg.get("time")
@@ -82,7 +71,7 @@ def _spec(cfg):
                       time=None if time is None else float(time), output=cfg.get("output"))
 
 
-def run_library(cfg) -> str:
+def run_library(cfg: DictConfig) -> str:
     """Enumerate this shard of a whole library into the cache; once complete, write ``out``."""
     from kinsynth.simulate import library
 
@@ -118,7 +107,7 @@ def run_library(cfg) -> str:
             f"{best.drop(columns='flux').iloc[0].to_dict()} -> {path}")
 
 
-def run(cfg) -> str:
+def run(cfg: DictConfig) -> str:
     """Simulate (or merge) as ``cfg`` says, write the CSV, return the summary line.
 
     ``out=`` (each shard's file) follows the rule of every file a user names: an existing file

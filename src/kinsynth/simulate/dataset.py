@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,6 +16,9 @@ from kinsynth.simulate.errors import SimulationError
 from kinsynth.simulate.model import ModelSpec, load_model
 from kinsynth.simulate.runner import Outcome, evaluate, resolve_workers
 from kinsynth.simulate.sampling import draw_fold_changes, shard_bounds
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 DEFAULT_SEED = 2024
 DEFAULT_ROWS = 5000
@@ -48,7 +52,7 @@ class SimulationResult:
         return self.n_draws / self.seconds if self.seconds > 0 else float("inf")
 
 
-def _progress(enabled: bool, total: int):
+def _progress(enabled: bool, total: int) -> AbstractContextManager[Progress | None]:
     if not enabled:
         return nullcontext(None)
     from rich.progress import Progress

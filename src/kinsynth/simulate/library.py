@@ -19,6 +19,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,8 @@ from kinsynth.simulate.errors import SimulationError
 from kinsynth.simulate.model import ModelSpec
 
 CHUNK = 1024
+#: fold-change levels: a list from the config or YAML, or the array a spec or library holds
+Levels = Sequence[float] | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def code_dtype(n_levels: int) -> np.dtype:
     return np.dtype(np.min_scalar_type(max(n_levels - 1, 0)))
 
 
-def library_key(spec: ModelSpec, levels: Sequence[float]) -> str:
+def library_key(spec: ModelSpec, levels: Levels) -> str:
     """Everything that changes a library's fluxes: model, varied ids, objective, output, levels.
 
     Past 256 levels the codes' type is part of the key too, so no chunk simulated from wrapped
@@ -90,14 +93,14 @@ def library_key(spec: ModelSpec, levels: Sequence[float]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def _levels(spec: ModelSpec, levels: Sequence[float] | None) -> np.ndarray:
+def _levels(spec: ModelSpec, levels: Levels | None) -> np.ndarray:
     chosen = levels if levels is not None else spec.levels
     if chosen is None or len(chosen) == 0:
         raise SimulationError("a library needs levels (the model's 'levels:' or levels=[...])")
     return np.array(sorted(float(v) for v in chosen))
 
 
-def n_designs(spec: ModelSpec, levels: Sequence[float] | None = None) -> int:
+def n_designs(spec: ModelSpec, levels: Levels | None = None) -> int:
     return len(_levels(spec, levels)) ** len(spec.columns)
 
 
@@ -119,7 +122,7 @@ def _chunk_path(cache: Path, chunk: int) -> Path:
 def enumerate_library(
     spec: ModelSpec,
     cache_dir: str | Path,
-    levels: Sequence[float] | None = None,
+    levels: Levels | None = None,
     shard: int = 0,
     n_shards: int = 1,
     on_chunk: Callable[[int, int, float], None] | None = None,
@@ -161,7 +164,7 @@ def enumerate_library(
     return cache
 
 
-def progress(spec: ModelSpec, cache_dir: str | Path, levels: Sequence[float] | None = None
+def progress(spec: ModelSpec, cache_dir: str | Path, levels: Levels | None = None
              ) -> tuple[int, int]:
     """(chunks done, chunks in all) of a library's enumeration in ``cache_dir``."""
     grid = _levels(spec, levels)
@@ -170,14 +173,14 @@ def progress(spec: ModelSpec, cache_dir: str | Path, levels: Sequence[float] | N
     return sum(_chunk_path(cache, c).is_file() for c in range(n_chunks)), n_chunks
 
 
-def partial(spec: ModelSpec, cache_dir: str | Path, levels: Sequence[float] | None = None
+def partial(spec: ModelSpec, cache_dir: str | Path, levels: Levels | None = None
             ) -> Library:
     """The chunks simulated so far (flux NaN where not yet simulated), e.g. for the max so far."""
     return _gather(spec, cache_dir, levels, require_all=False)
 
 
 def assemble(spec: ModelSpec, cache_dir: str | Path, out: str | Path,
-             levels: Sequence[float] | None = None, overwrite: bool = False) -> Path:
+             levels: Levels | None = None, overwrite: bool = False) -> Path:
     """Join every chunk into one compressed ``.npz`` at ``out`` (refused if a chunk is missing),
     whole under its name or absent; an existing ``out`` only with ``overwrite``."""
     library = _gather(spec, cache_dir, levels, require_all=True)
@@ -188,7 +191,7 @@ def assemble(spec: ModelSpec, cache_dir: str | Path, out: str | Path,
     return out
 
 
-def _gather(spec: ModelSpec, cache_dir: str | Path, levels: Sequence[float] | None,
+def _gather(spec: ModelSpec, cache_dir: str | Path, levels: Levels | None,
             require_all: bool) -> Library:
     grid = _levels(spec, levels)
     key = library_key(spec, grid)
@@ -218,7 +221,7 @@ def read_library(path: str | Path) -> Library:
         raise SimulationError(f"cannot read library file {path}: {exc}") from exc
 
 
-def shipped_library(spec: ModelSpec, levels: Sequence[float] | None = None) -> Library | None:
+def shipped_library(spec: ModelSpec, levels: Levels | None = None) -> Library | None:
     """A named model's shipped ``<name>_library.npz``, if it holds exactly this library."""
     if spec.name is None:
         return None
@@ -227,7 +230,8 @@ def shipped_library(spec: ModelSpec, levels: Sequence[float] | None = None) -> L
     path = _models_dir().joinpath(f"{spec.name}_library.npz")
     if not path.is_file():
         return None
-    library = read_library(path)
+    with resources.as_file(path) as local:  # the file itself where the package is on disk
+        library = read_library(local)
     wanted = _levels(spec, levels) if (levels is not None or spec.levels) else None
     if wanted is None or library.key != library_key(spec, wanted):
         return None

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,9 @@ import yaml
 
 from kinsynth.simulate.compile import compile_model
 from kinsynth.simulate.errors import SimulationError
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable  # importlib.resources.abc from Python 3.11
 
 EMBEDDED = "pathway_I"  # the named model used when none is given
 MODEL_SUFFIXES = (".ant", ".xml")
@@ -77,7 +81,7 @@ class ModelSpec:
         return np.array([r.high for r in self.ranges], dtype=float)
 
 
-def _models_dir():
+def _models_dir() -> Traversable:
     return resources.files("kinsynth.simulate").joinpath("models")
 
 
@@ -154,6 +158,7 @@ def read_model(model: str | Path | None) -> str:
             if path.is_file():
                 text = path.read_text()
                 return text if suffix == ".xml" else _antimony_to_sbml(text, name + suffix)
+    assert model is not None, "None names the embedded model, which ships with kinsynth"
     path = Path(model)
     if path.suffix.lower() in (".yml", ".yaml"):
         from kinsynth.simulate.skimpy import read_skimpy
@@ -242,15 +247,16 @@ def load_model(
     objective = str(objective or meta.get("objective") or "steady_state")
     if objective not in OBJECTIVES:
         raise SimulationError(f"objective={objective!r}: expected one of {list(OBJECTIVES)}")
-    time = time if time is not None else meta.get("time")
+    # the table's time: may be any YAML value; float() below checks it
+    end: Any = time if time is not None else meta.get("time")
     if objective == "time_course":
         try:
-            time = float(time)
+            end = float(end)
         except (TypeError, ValueError):
             raise SimulationError(f"objective=time_course needs an end time > 0 (time=...), got "
-                                  f"{time!r}") from None
-        if not (math.isfinite(time) and time > 0):  # inf would pass "> 0" and stall CVODE
-            raise SimulationError(f"time={time}: the end time of a time course must be a finite "
+                                  f"{end!r}") from None
+        if not (math.isfinite(end) and end > 0):  # inf would pass "> 0" and stall CVODE
+            raise SimulationError(f"time={end}: the end time of a time course must be a finite "
                                   "number > 0")
     output_parameters = str(meta.get("output_parameters") or "design")
     if output_parameters not in OUTPUT_PARAMETERS:
@@ -258,7 +264,7 @@ def load_model(
                               f"{list(OUTPUT_PARAMETERS)}")
     levels = meta.get("levels") if ranges is None else None
     spec = ModelSpec(sbml, parsed, str(out), str(target or meta.get("target") or out),
-                     objective, None if time is None else float(time), output_parameters,
+                     objective, None if end is None else float(end), output_parameters,
                      tuple(float(v) for v in levels) if levels else None, name)
     return _check_model(spec, model if name is None else name)
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from kinsynth.simulate.model import ModelSpec
 from kinsynth.simulate.solver_log import SolverMessages, take_solver_messages
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from roadrunner import RoadRunner
 
 CHUNK = 256
 RESCUE_TIME = 200.0
@@ -47,7 +51,7 @@ class Outcome(IntEnum):
     integration_failed = 4
 
 
-def has_conservation_laws(rr) -> bool:
+def has_conservation_laws(rr: RoadRunner) -> bool:
     """Whether the floating species obey conservation laws (rank-deficient stoichiometry)."""
     stoichiometry = np.asarray(rr.getFullStoichiometryMatrix(), dtype=float)
     if stoichiometry.size == 0:
@@ -88,6 +92,7 @@ class Simulator:
         self.reference_flux = reference_flux
 
     def _newton(self) -> bool:
+        assert self.solver is not None, "only a steady-state model has a steady-state solver"
         try:
             self.solver.solve()
         except RuntimeError:
@@ -135,6 +140,7 @@ class Simulator:
         self.rr.setValues(self.ids, list(self.base * folds))
         self.model.setFloatingSpeciesConcentrations(self.x0)
         self.model.setTime(0.0)
+        assert self.spec.time is not None, "a time course has an end time (load_model checks)"
         end, t = float(self.spec.time), 0.0
         try:
             while t < end * (1 - 1e-12):  # one call integrates to the end time
@@ -230,7 +236,9 @@ def _work(folds: np.ndarray) -> tuple[np.ndarray, np.ndarray, SolverMessages]:
 def resolve_workers(workers: int | None) -> int:
     """None means every core this process may use."""
     if workers is None:
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
     return max(1, int(workers))
 
 

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
-
 from kinsynth.core.errors import KinsynthError
 from kinsynth.runs.contract import (
     CAMPAIGN,
@@ -26,6 +24,7 @@ from kinsynth.runs.contract import (
     finished_marker,
     hydra_settings,
     original_cwd,
+    plain_mapping,
     read_config,
     read_marker,
     read_overrides,
@@ -77,8 +76,7 @@ def find_job_dirs(root: Path) -> list[Path]:
 def read_job(path: Path) -> Job:
     """One job folder: its choices and config from ``.hydra/``, metrics or the reason it failed."""
     config = read_config(path, resolve_paths=False)
-    plain = {} if config is None else OmegaConf.to_container(config, resolve=False)
-    assert isinstance(plain, dict)
+    plain = {} if config is None else plain_mapping(config, resolve=False)
     runtime = hydra_settings(path).get("runtime") or {}
     choices = runtime.get("choices") or {}
     latent, seed = plain.get("latent_dim"), plain.get("seed")

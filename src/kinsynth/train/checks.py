@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import pytorch_lightning as pl
 from omegaconf import DictConfig
@@ -39,15 +38,6 @@ def launched_rank() -> int:
     from lightning_fabric.utilities.rank_zero import _get_rank
 
     return _get_rank() or 0
-
-
-def evaluation_results(callbacks: list[Any]) -> dict[str, float]:
-    """The figures the evaluation callback computed in this process (empty when none ran)."""
-    for callback in callbacks:
-        results = getattr(callback, "results", None)
-        if isinstance(results, dict) and results:
-            return dict(results)
-    return {}
 
 
 def resume_settings(cfg: DictConfig, output_dir: Path, checkpoint: str | None) -> list[pl.Callback]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import RichProgressBar
 
 from kinsynth.models.quiet import quiet_third_party
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 log = logging.getLogger("kinsynth.progress")
 
@@ -62,11 +65,16 @@ class EpochProgressBar(RichProgressBar):
     "1/1" restarting every epoch; this one counts epochs and shows the train loss beside them.
     """
 
+    def _epochs_task(self, trainer: pl.Trainer) -> TaskID:
+        # the ignore: Lightning annotates _add_task's total as a number but passes it to rich's
+        # add_task, where total=None (no max_epochs) is an open-ended bar
+        return self._add_task(trainer.max_epochs, "epochs")  # type: ignore[arg-type]
+
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.is_disabled or self.progress is None:
             return
         if self.train_progress_bar_id is None:
-            self.train_progress_bar_id = self._add_task(trainer.max_epochs, "epochs")
+            self.train_progress_bar_id = self._epochs_task(trainer)
         self.refresh()
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
@@ -74,7 +82,7 @@ class EpochProgressBar(RichProgressBar):
         if self.is_disabled:
             return
         if self.train_progress_bar_id is None:
-            self.train_progress_bar_id = self._add_task(trainer.max_epochs, "epochs")
+            self.train_progress_bar_id = self._epochs_task(trainer)
         self._update(self.train_progress_bar_id, trainer.current_epoch + 1)
         self._update_metrics(trainer, pl_module)
         self.refresh()

@@ -6,36 +6,40 @@ module holds no Hydra globals, so tests and notebooks call ``run_training`` dire
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import hydra
 import pandas as pd
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf, open_dict
+from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from kinsynth.core.errors import KinsynthError, RunInterrupted
 from kinsynth.core.threads import use_threads
 from kinsynth.evaluate.trust import objective_warning, trust_warnings
-from kinsynth.models import GenerativeModule, LatentVariableModel
+from kinsynth.models import GenerativeModule
 from kinsynth.models.checkpoints import atomic_checkpoint_io
-from kinsynth.runs.contract import ERROR, HEADLINE_METRICS, LAST_CHECKPOINT
+from kinsynth.runs.contract import ERROR, HEADLINE_METRICS, LAST_CHECKPOINT, plain_mapping
 from kinsynth.runs.lock import RunDirectoryLock, check_fresh_start
 from kinsynth.runs.names import run_hparams, run_label
 from kinsynth.train.checks import (
     check_training_settings,
-    evaluation_results,
     finished_job_metrics,
     interrupted_job_to_resume,
     launched_rank,
     resume_settings,
 )
 from kinsynth.train.console import EpochProgressBar, ProgressLog, quiet_third_party
+from kinsynth.train.contract import (
+    evaluation_of,
+    run_callbacks,
+    run_figures,
+    write_finished_marker,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,42 +50,38 @@ def _interactive(sweeping: bool) -> bool:
 
 
 def build_model(cfg: DictConfig, features: list[str], target: str | None) -> GenerativeModule:
-    """Instantiate ``cfg.model``; network-only keys set by an experiment are dropped for PPCA.
+    """Instantiate ``cfg.model`` with its columns and the optimizer (a partial Hydra builds).
 
-    An experiment such as ``thesis`` sets network options (hidden sizes, likelihood) for every model
-    in a sweep; a model without a network ignores exactly those keys and rejects other unknown keys.
+    ``model.network`` holds the encoder and decoder settings as one node, so an experiment sets
+    them for every model of a sweep and a model without a network (PPCA) leaves that node unused.
+    The constructor takes the network settings as its own arguments, so a checkpoint's stored
+    hyperparameters read the same whatever the config's layout. The config's schema
+    (conf/schemas.py) refuses an unknown key as it is composed.
     """
-    model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
-    assert isinstance(model_cfg, dict)
-    target_path = model_cfg.get("_target_")
+    model_cfg = plain_mapping(cfg.model)
+    target_path = model_cfg.pop("_target_", None)
     if not target_path:
         raise KinsynthError("model: config has no _target_ (choose model=vae|cvae|bcvae|ppca)")
-    cls = hydra.utils.get_class(target_path)
-    accepted = set(inspect.signature(cls.__init__).parameters)
-    network_keys = set(inspect.signature(LatentVariableModel.__init__).parameters)
-    for key in list(model_cfg):
-        if key == "_target_" or key in accepted:
-            continue
-        if key in network_keys:
-            log.info("model.%s does not apply to %s; ignored", key, cls.__name__)
-            del model_cfg[key]
-        else:
-            raise KinsynthError(f"model.{key}: unknown option for {cls.__name__}")
-    optimizer = hydra.utils.instantiate(cfg.optimizer) if "optimizer" in accepted else None
-    kwargs: dict[str, Any] = {"feature_columns": features, "target": target}
-    if optimizer is not None:
-        kwargs["optimizer"] = optimizer
-    model_cfg.pop("_target_")
-    return cls(**model_cfg, **kwargs)
+    cls: type[GenerativeModule] = hydra.utils.get_class(target_path)
+    network = model_cfg.pop("network", None) or {}
+    if cls.has_network:
+        model_cfg.update(network)
+    elif network:
+        log.info("model.network does not apply to %s; unused", cls.__name__)
+    # Hydra instantiates it: a key added past the schema (``+model.x=``) is then one line naming
+    # the model node (kinsynth.cli.guard.user_error), and no list reaches the model as a ListConfig
+    node = OmegaConf.create({"model": {"_target_": target_path, **model_cfg}})
+    return hydra.utils.instantiate(node.model, _convert_="all", feature_columns=features,
+                                   target=target, optimizer=hydra.utils.instantiate(cfg.optimizer))
 
 
-def _instantiate_group(group: DictConfig | None) -> list[Any]:
+def _instantiate_group(group: DictConfig | None) -> list[pl.Callback]:
     if not group:
         return []
     return [hydra.utils.instantiate(c) for c in group.values() if c is not None and "_target_" in c]
 
 
-def _loggers(cfg: DictConfig) -> list[Any]:
+def _loggers(cfg: DictConfig) -> list[Logger]:
     """The configured loggers; TensorBoard's version is named after the model and its overrides."""
     loggers = []
     for conf in (cfg.get("logger") or {}).values():
@@ -161,14 +161,15 @@ def _train(
 
     progress = cfg.get("progress_bar", "auto")
     show_progress = _interactive(sweeping) if progress == "auto" else bool(progress)
-    callbacks = _instantiate_group(cfg.get("callbacks")) + resume_callbacks
+    callbacks = run_callbacks(output_dir, _instantiate_group(cfg.get("callbacks"))
+                              + resume_callbacks)
     if show_progress:
         callbacks.append(EpochProgressBar())
     elif cfg.get("progress_lines", 10):
         callbacks.append(ProgressLog(lines=int(cfg.get("progress_lines", 10))))
-    for callback in callbacks:
-        if hasattr(callback, "run_settings"):  # the evaluation callback's HParams columns
-            callback.run_settings = run_hparams(cfg)
+    evaluation = evaluation_of(callbacks)
+    if evaluation is not None:  # the columns its HParams tab compares runs by
+        evaluation.run_settings = run_hparams(cfg)
     trainer: pl.Trainer = hydra.utils.instantiate(
         cfg.trainer,
         plugins=[atomic_checkpoint_io()],  # a checkpoint is complete under its name, or absent
@@ -194,8 +195,8 @@ def _train(
         raise RunInterrupted(_interrupted_line(output_dir, trainer.current_epoch)) from None
     if not trainer.is_global_zero:
         return {}  # rank 0 evaluates and writes the run directory
-    # this run's own figures, from memory: never a metrics.json another process may have written
-    metrics = evaluation_results(callbacks)
+    metrics = run_figures(callbacks, trainer)
+    write_finished_marker(output_dir, metrics)
     log.info("run directory %s", output_dir)
     log.info("%s", summary_line(metrics))
     for warning in trust_warnings(metrics):

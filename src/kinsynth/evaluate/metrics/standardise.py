@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-ArrayLike = np.ndarray | pd.DataFrame
+#: what the figures take: np.asarray turns each into the numbers
+ArrayLike = np.ndarray | pd.DataFrame | pd.Series
 
 
 def _as_2d(x: ArrayLike) -> np.ndarray:

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
 
 from kinsynth.core.errors import KinsynthError
 from kinsynth.data.location import data_file, is_embedded
@@ -24,7 +23,7 @@ from kinsynth.evaluate.report.tables import (
     THESIS_TABLE2,
     _label_order,
 )
-from kinsynth.runs.contract import CONFIG, SYNTHETIC, read_config
+from kinsynth.runs.contract import CONFIG, SYNTHETIC, plain_mapping, read_config
 from kinsynth.sweeps.jobs import Job
 
 FIGURE_DIR = "report_figures"
@@ -40,10 +39,9 @@ def data_settings(job: Job) -> dict[str, Any]:
     if cfg is None:
         raise KinsynthError(f"'{job.path / CONFIG}' is missing: cannot rebuild the job's data")
     try:
-        data = OmegaConf.to_container(cfg.data, resolve=True)
+        data = plain_mapping(cfg.data)
     except Exception as error:  # an interpolation we cannot resolve outside Hydra
         raise KinsynthError(f"'{job.path / CONFIG}': data config: {error}") from None
-    assert isinstance(data, dict)
     data["path"] = str(data_file(data.get("path")))
     return data
 
@@ -146,8 +144,8 @@ def write_figures(
         return written, notes
     by_label: dict[str, Job] = {}
     labels = dict(zip(long["job"], long["label"], strict=True))
-    for job in sorted((j for j in jobs if j.ok and j.latent_dim == latent), key=_seed_key):
-        by_label.setdefault(labels[str(job.path)], job)
+    for candidate in sorted((j for j in jobs if j.ok and j.latent_dim == latent), key=_seed_key):
+        by_label.setdefault(labels[str(candidate.path)], candidate)
     panels: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     variance_sets: dict[str, pd.DataFrame] = {}
     real_for_variance: pd.DataFrame | None = None

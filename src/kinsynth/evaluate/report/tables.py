@@ -118,9 +118,9 @@ def wide_table(long: pd.DataFrame, metrics: Sequence[str] = REPORT_METRICS) -> p
 
 def baseline_table(long: pd.DataFrame) -> pd.DataFrame:
     """The real-vs-real ceiling and naive-independent floor of each figure (mean over jobs)."""
-    rows = []
+    rows: list[dict[str, str | float]] = []
     for metric in BASELINE_METRICS:
-        row = {"metric": metric}
+        row: dict[str, Any] = {"metric": metric}
         for prefix, name in (("realreal_", "real vs real"), ("naive_", "naive independent")):
             key = prefix + metric
             row[name] = long[key].mean() if key in long else math.nan
