@@ -354,7 +354,7 @@ class GenerativeModule(pl.LightningModule):
         if target is None:
             if self.target not in frame.columns:
                 raise KinsynthError(f"conditional model needs column {self.target!r} or target=")
-            _refuse_missing_values(frame, [self.target])
+            _refuse_missing_values(frame, self.condition_columns)
             values = frame[self.target].to_numpy(dtype=np.float64)
         else:
             values = self.resolve_targets(len(frame), target, np.random.default_rng(0))
