@@ -87,13 +87,15 @@ def fit(
     """Train ``model`` (vae, cvae, bcvae, ppca, cppca) on ``frame``; returns the trained model.
 
     The run is evaluated and written as ``train.py`` writes one (metrics.json, checkpoints, ...)
-    into ``output_dir`` (default: ``outputs/fit/<time>`` in the working directory). The model
+    into ``output_dir`` (default: ``outputs/fit/<time>`` in the working directory), and the run
+    directory and headline figures are printed; TensorBoard names the run after ``model`` and
+    the settings given (``cvae,latent_dim=8``). The model
     answers ``sample``, ``encode``, ``reconstruct`` and ``kl`` in original units, and
     ``save(path)``; ``kinsynth.load(path)`` reads it back.
     """
     from kinsynth.models.loading import load
-    from kinsynth.runs.names import claim_fresh_dir
-    from kinsynth.train.run import run_training
+    from kinsynth.runs.names import claim_fresh_dir, composed_run
+    from kinsynth.train.run import run_training, summary_line
 
     settings = {"model": model, "data.path": None, "data.target": target, "progress_bar": False,
                 **overrides}
@@ -102,7 +104,11 @@ def fit(
     if output_dir is None:
         output_dir = claim_fresh_dir(f"outputs/fit/{datetime.now():%Y-%m-%d_%H-%M-%S}")
     OmegaConf.update(cfg, "paths.output_dir", str(output_dir))
-    run_training(cfg, output_dir, frame=frame)
+    given = [f"{key.replace('__', '.')}={value}" for key, value in overrides.items()]
+    with composed_run(model, given):  # TensorBoard names the run "cvae,latent_dim=2"
+        metrics = run_training(cfg, output_dir, frame=frame)
+    # a notebook shows no log lines: say where the run went and how it did
+    print(f"kinsynth.fit: run directory {output_dir}\n{summary_line(metrics)}")
     return load(output_dir)
 
 

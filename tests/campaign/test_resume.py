@@ -73,7 +73,7 @@ def test_a_replaced_campaign_keeps_none_of_the_old_ones_events(tmp_path):
     run = tmp_path / "run"
     run_campaign(compose_dbtl(tmp_path, *SMALL, "cycles=1"), run)
     run_campaign(compose_dbtl(tmp_path, *SMALL, "cycles=1", "seed=8", "overwrite=true"), run)
-    events = sorted((run / "tensorboard").glob("events.out.tfevents.*"))
+    events = sorted((run / "tensorboard").rglob("events.out.tfevents.*"))
     assert len(events) == 1  # one campaign shows as one run
 
 

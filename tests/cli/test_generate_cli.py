@@ -118,11 +118,17 @@ def test_target_outside_the_training_range_is_said_and_written(run: Path, tmp_pa
     result = generate_in_process(f"run={run}", "n=20", "target=50", f"out={out}")
     designs = pd.read_csv(out)
     bank_max = pd.read_csv(run / "synthetic.csv")["Product_I"].max()
-    assert "outside the training range" in result.messages[0]
+    assert "outside the training range" in result.warnings[0]
+    assert not any("outside the training range" in m for m in result.messages)  # said once
     assert (designs["Product_I"] == 50).all()  # the request stays in the target column
     used = designs["Product_I_used"]
     assert used.nunique() == 1 and used.iloc[0] < 5 and used.iloc[0] == pytest.approx(
         bank_max, rel=0.2)
+
+
+def test_the_clipping_warning_is_printed_once(run: Path, tmp_path: Path) -> None:
+    result = generate(run, tmp_path, "n=5", "target=2.0", f"out={tmp_path / 'far.csv'}")
+    assert (result.stdout + result.stderr).count("outside the training range") == 1
 
 
 def test_check_adds_the_oracle_flux_and_counts_the_hits(run: Path, tmp_path: Path) -> None:

@@ -35,7 +35,9 @@ def test_simulator_check_adds_flux_and_validity(compose_train, tmp_path) -> None
     assert designs["Product_I_oracle"][~valid].isna().all()
     error = (designs["Product_I_oracle"] - designs["Product_I"]).abs() / designs["Product_I"]
     assert f"{int((error <= 0.10).sum())} of 40 designs" in result.messages[1]
-    assert result.messages[2].startswith("Spearman(request, oracle Product_I) = ")
+    assert result.messages[2].startswith(f"{int((~valid).sum())} of 40 designs (")
+    assert "are invalid" in result.messages[2]
+    assert result.messages[3].startswith("Spearman(request, oracle Product_I) = ")
 
 
 def test_check_reads_the_data_the_run_was_trained_on_from_another_directory(

@@ -15,8 +15,9 @@ from kinsynth.campaign import progress
 from kinsynth.campaign.build import Builder
 from kinsynth.campaign.features import standardised_log
 from kinsynth.campaign.pool import library_top, reference_pool
-from kinsynth.campaign.space import DesignSpace, design_keys, load_space_model
+from kinsynth.campaign.space import DesignSpace, design_keys, drop_built, load_space_model
 from kinsynth.campaign.strategies import Strategy, strategy_from_config
+from kinsynth.campaign.strategies.base import top_up
 from kinsynth.campaign.strategies.random_designs import RandomStrategy
 from kinsynth.core.counts import whole_number
 from kinsynth.core.errors import KinsynthError
@@ -103,6 +104,8 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
     if done is not None and done.cycles_done > cycles:
         raise KinsynthError(f"resume={output_dir}: the campaign already ran "
                             f"{done.cycles_done - 1} cycles; raise cycles= to continue it")
+    if done is None:
+        _announce_library(space, n_initial, per_cycle, cycles)
     pool_cfg = cfg.pool
     pool = reference_pool(builder, space, pool_cfg.n, int(pool_cfg.seed),
                           Path(str(pool_cfg.cache_dir)))
@@ -116,7 +119,7 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
         (output_dir / CAMPAIGN).unlink(missing_ok=True)  # continued: no longer finished
         log.info("resuming %s after cycle %d", output_dir, done.cycles_done - 1)
     output_dir.mkdir(parents=True, exist_ok=True)
-    writer = _tensorboard(output_dir)
+    writer = _tensorboard(output_dir, strategy.name)
     for cycle in range(state.cycles_done, cycles + 1):
         started = time.perf_counter()
         batch = _propose(cycle, state.built, strategy, space, target, n_initial, per_cycle, rng)
@@ -132,8 +135,7 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
         state.rng_state = rng.bit_generator.state
         state.builder_state = builder.rng.bit_generator.state
         _write_results(output_dir, state, pool, library_max, settings)
-        log.info("cycle %d: built %d, best %.4g, top designs %d", cycle, row["n_built"],
-                 row["best_flux"], row["cumulative_top"])
+        _log_cycle(cycle, len(batch), row, space)
         if writer is not None:
             for key, value in row.items():
                 if key != "cycle" and np.isfinite(value):
@@ -157,7 +159,7 @@ def _claim_directory(output_dir: Path, resume: bool, overwrite: bool) -> None:
     if overwrite:  # only what a campaign writes: its files and its TensorBoard events
         for name in (CAMPAIGN, *CAMPAIGN_FILES):
             (output_dir / name).unlink(missing_ok=True)
-        for events in (output_dir / "tensorboard").glob("events.out.tfevents.*"):
+        for events in _event_files(output_dir / "tensorboard"):
             events.unlink()
 
 
@@ -166,13 +168,64 @@ def _propose(cycle: int, built: pd.DataFrame, strategy: Strategy, space: DesignS
              rng: np.random.Generator) -> pd.DataFrame:
     """Cycle 0's random library, else the strategy's batch (random while too few have a flux)."""
     if cycle == 0:
-        return space.snap(space.sample(n_initial, rng))
+        return _initial_library(space, n_initial, rng)
     measured = int(np.isfinite(built[target].to_numpy(float)).sum())
     if measured < strategy.min_measured:
         log.warning("cycle %d: %d built design(s) have a flux, strategy=%s needs %d; this "
                     "batch is random", cycle, measured, strategy.name, strategy.min_measured)
         return RandomStrategy(space, target).propose(built, per_cycle, rng)
     return strategy.propose(built, per_cycle, rng)
+
+
+def _initial_library(space: DesignSpace, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Cycle 0's ``n`` uniform random designs, each built once: a small library repeats designs
+    in ``n`` draws, and the repeats are replaced by unbuilt ones while the library has any."""
+    designs = space.snap(space.sample(n, rng))
+    distinct = drop_built(designs, designs.iloc[:0], space.columns)
+    if len(distinct) == len(designs):
+        return designs
+    return space.snap(top_up(distinct.reset_index(drop=True), designs.iloc[:0], n, space, rng))
+
+
+def _announce_library(space: DesignSpace, n_initial: int, per_cycle: int, cycles: int) -> None:
+    """One line before the first build when the library holds fewer designs than the campaign
+    plans to build: each design is built once, so the last cycles build nothing."""
+    planned = n_initial + per_cycle * cycles
+    size = space.library_size
+    if not space.discrete or size >= planned:
+        return
+    left, counts = int(size), []
+    for want in [n_initial] + [per_cycle] * cycles:
+        counts.append(min(want, left))
+        left -= counts[-1]
+    empty = [c for c, k in enumerate(counts) if k == 0]
+    after = (f"; cycles {empty[0]}-{cycles} build nothing" if len(empty) > 1 else
+             f"; cycle {empty[0]} builds nothing" if empty else "")
+    log.warning("the library holds %d design(s) (space.levels x space.vary), fewer than the %d "
+                "strains this campaign plans (initial_designs=%d + %d cycles x %d): each design "
+                "is built once, so at most %d are built%s", int(size), planned, n_initial,
+                cycles, per_cycle, int(size), after)
+
+
+def _log_cycle(cycle: int, n_new: int, row: dict[str, float], space: DesignSpace) -> None:
+    """What this cycle really built, and where the campaign stands."""
+    if n_new == 0:
+        log.info("cycle %d: built nothing (no unbuilt design left to draw from the library of "
+                 "%d; %d built in all), best %.4g, top designs %d", cycle,
+                 int(space.library_size), row["n_built"], row["best_flux"], row["cumulative_top"])
+        return
+    log.info("cycle %d: built %d (%d in all), best %.4g, top designs %d", cycle, n_new,
+             row["n_built"], row["best_flux"], row["cumulative_top"])
+
+
+def reaches(flux: np.ndarray, threshold: float, pool_flux: np.ndarray) -> np.ndarray:
+    """Which noise-free fluxes count as "top": above the pool's quantile ``threshold``, or equal
+    to it when the threshold is the pool's best flux (a small library, where the quantile is the
+    best design itself and "above" would leave nothing to find)."""
+    flux = np.nan_to_num(np.asarray(flux, float), nan=-np.inf)
+    finite = pool_flux[np.isfinite(pool_flux)]
+    at_best = len(finite) > 0 and threshold >= finite.max()
+    return (flux >= threshold) if at_best else (flux > threshold)
 
 
 def _table(state: progress.Progress, pool: Any, library_max: float | None) -> pd.DataFrame:
@@ -221,8 +274,11 @@ def _cycle_row(cycle: int, built: pd.DataFrame, batch: pd.DataFrame, pool: Any,
     true_all = built["true_flux"].to_numpy(float)
     true_batch = batch["true_flux"].to_numpy(float)
     keys = design_keys(built, space.columns)
-    top_keys = {k for k, f in zip(keys, true_all, strict=True) if np.isfinite(f) and f > pool.q95}
-    top1_keys = {k for k, f in zip(keys, true_all, strict=True) if np.isfinite(f) and f > pool.q99}
+    top_keys = {k for k, hit in zip(keys, reaches(true_all, pool.q95, pool.flux), strict=True)
+                if hit}
+    top1_keys = {k for k, hit in zip(keys, reaches(true_all, pool.q99, pool.flux), strict=True)
+                 if hit}
+    some = len(batch) > 0  # a library can run out: an empty batch has no means, only NaN
     measured = built[target].to_numpy(float)
     diversity, diversity_n = batch_diversity(batch, space)
     row = {
@@ -231,8 +287,9 @@ def _cycle_row(cycle: int, built: pd.DataFrame, batch: pd.DataFrame, pool: Any,
         "best_flux": float(np.nanmax(measured)) if np.isfinite(measured).any() else np.nan,
         "best_true_flux": float(np.nanmax(true_all)) if np.isfinite(true_all).any() else np.nan,
         "batch_mean_flux": float(np.nanmean(batch[target])) if batch["valid"].any() else np.nan,
-        "batch_valid_fraction": float(batch["valid"].mean()),
-        "batch_top_fraction": float(np.mean(np.nan_to_num(true_batch, nan=-np.inf) > pool.q95)),
+        "batch_valid_fraction": float(batch["valid"].mean()) if some else np.nan,
+        "batch_top_fraction": (float(np.mean(reaches(true_batch, pool.q95, pool.flux)))
+                               if some else np.nan),
         "cumulative_top": len(top_keys),
         "top1_found": len(top1_keys),  # distinct built designs above the pool's q99
         "batch_diversity": diversity,
@@ -280,12 +337,23 @@ def landscape_maximum(pool_flux: np.ndarray, built_flux: np.ndarray,
     return float(np.nanmax(both))
 
 
-def _tensorboard(output_dir: Path) -> Any:
+def _tensorboard(output_dir: Path, strategy: str) -> Any:
+    """The campaign's event writer, in ``tensorboard/<strategy>/``: TensorBoard names a run by
+    its folder, so a lone campaign shows as ``<time>/tensorboard/generative``."""
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
         return None
-    return SummaryWriter(str(output_dir / "tensorboard"))
+    return SummaryWriter(str(output_dir / "tensorboard" / strategy))
+
+
+def _event_files(folder: Path) -> list[Path]:
+    """A campaign's event files: in ``folder`` and in its strategy folders. A folder that is a
+    link is not a campaign's (one never writes through a link), so nothing in it is listed."""
+    if folder.is_symlink() or not folder.is_dir():
+        return []
+    inside = [d for d in folder.iterdir() if d.is_dir() and not d.is_symlink()]
+    return [events for d in (folder, *inside) for events in d.glob("events.out.tfevents.*")]
 
 
 def _figure(built: pd.DataFrame, pool: Any, target: str, path: Path, name: str) -> None:

@@ -107,9 +107,15 @@ def reference_pool(builder: Builder, space: DesignSpace, n: int, seed: int,
             path, "the reference pool",
             lambda: space.sample(n, np.random.default_rng([seed, 99])), builder, n)
     valid = flux[np.isfinite(flux)]
+    if len(valid) == 0:  # more draws of the same space cannot help
+        raise KinsynthError(f"pool.n={n}: none of the {n} designs of the reference pool reaches a "
+                            "steady state (or output): the design space has no valid design; "
+                            "check space.model_file, space.ranges and space.levels")
     if len(valid) < MIN_POOL:
+        needed = int(np.ceil(1.2 * MIN_POOL * n / len(valid)))
         raise KinsynthError(f"pool.n={n}: only {len(valid)} of its designs have a steady state, "
-                            f"and the 99th percentile needs at least {MIN_POOL}; raise pool.n")
+                            f"and the 99th percentile needs at least {MIN_POOL}; raise pool.n "
+                            f"(about pool.n={needed} at this rate)")
     return ReferencePool(flux, float(np.quantile(valid, 0.95)), float(np.quantile(valid, 0.99)),
                          simulated)
 

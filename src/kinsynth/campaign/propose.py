@@ -210,4 +210,9 @@ def propose_plate(cfg: DictConfig, built: pd.DataFrame | Path) -> pd.DataFrame:
         raise KinsynthError(f"{where}: {measured} built design(s) have a measured {target}; "
                             f"strategy={strategy.name} needs at least {needed}")
     rng = np.random.default_rng([int(cfg.seed), 2])
-    return strategy.propose(built, n, rng)
+    designs = strategy.propose(built, n, rng)
+    if len(designs) < n:  # a small library: every design is built once, so fewer are left
+        log.warning("designs_per_cycle=%d: returning %d design(s), all the library has left "
+                    "unbuilt (it holds %.0f, %d built)", n, len(designs), space.library_size,
+                    len(built))
+    return designs

@@ -25,10 +25,12 @@ def app(cfg: DictConfig) -> float | None:
         designs = propose_from_table(cfg)
         print(f"wrote {len(designs)} proposed designs to {cfg.out}")
         return None
+    output_dir = HydraConfig.get().runtime.output_dir
     try:
-        table = run_campaign(cfg, HydraConfig.get().runtime.output_dir)
+        table = run_campaign(cfg, output_dir)
     finally:
         release_command_locks()  # the lock taken before Hydra wrote the run's record
+    print(f"campaign directory {output_dir} (cycles.csv, built.csv, campaign.json)")
     return float(table["cumulative_top"].iloc[-1])
 
 

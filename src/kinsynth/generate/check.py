@@ -104,12 +104,15 @@ class CheckSummary:
     target: str
     rows: int = 0
     within: dict[float, int] = field(default_factory=lambda: dict.fromkeys(TOLERANCES, 0))
+    #: designs without an oracle flux (the simulator found no steady state): they never land
+    invalid: int = 0
     requested: list[np.ndarray] = field(default_factory=list)
     flux: list[np.ndarray] = field(default_factory=list)
 
     def add(self, requested: np.ndarray, flux: np.ndarray) -> None:
         """Count one chunk: invalid designs (NaN flux) never land."""
         self.rows += len(requested)
+        self.invalid += int(np.sum(~np.isfinite(flux)))
         error = np.abs(np.nan_to_num(flux, nan=np.inf) - requested)
         for tolerance in TOLERANCES:
             self.within[tolerance] += int(np.sum(error <= tolerance * np.abs(requested)))
@@ -133,6 +136,9 @@ class CheckSummary:
             f"have oracle {self.target} within ±{t:.0%} of the request"
             for t in TOLERANCES
         ]
+        share = self.invalid / max(self.rows, 1)
+        out.append(f"{self.invalid} of {self.rows} designs ({share:.1%}) are invalid: no oracle "
+                   f"{self.target} (the simulator found no steady state)")
         req = np.concatenate(self.requested) if self.requested else np.zeros(0)
         if req.size and np.ptp(req) > 0:
             out.append(f"Spearman(request, oracle {self.target}) = {self.spearman():.3f}")

@@ -65,7 +65,10 @@ class GenerationResult:
     path: Path
     rows: int
     columns: list[str]
+    #: what the console says at the end (the check's counts); warnings are logged when found
     messages: list[str] = field(default_factory=list)
+    #: the warnings about the request (outside the training range), logged once as generation starts
+    warnings: list[str] = field(default_factory=list)
 
 
 def check_out(out: str | Path, run: str | Path) -> Path:
@@ -145,9 +148,10 @@ def generate_designs(
 
     use_threads(threads)
     model = load(run)
-    messages, write_used = _target_notes(model, target) if model.conditional else ([], False)
-    for message in messages:
-        log.warning("%s", message)
+    notes, write_used = _target_notes(model, target) if model.conditional else ([], False)
+    for note in notes:  # said once, before the wait, not repeated in the closing lines
+        log.warning("%s", note)
+    messages: list[str] = []
     oracle: Oracle | None = None
     summary: CheckSummary | None = None
     if check:
@@ -181,7 +185,8 @@ def generate_designs(
             written.result()
     if summary is not None:
         messages += summary.lines()
-    return GenerationResult(path=path, rows=writer.rows, columns=columns, messages=messages)
+    return GenerationResult(path=path, rows=writer.rows, columns=columns, messages=messages,
+                            warnings=notes)
 
 
 def _add_oracle(

@@ -79,6 +79,18 @@ def _parse_target(request: TargetRequest) -> float | tuple[float, float] | np.nd
         ) from None
 
 
+def sample_rows(n: Any) -> int:
+    """The number of rows ``sample`` was asked for, checked as ``generate.py`` checks ``n=``.
+
+    ``-1``, ``2.5`` and ``True`` are refused by the shared count rule; a string is refused too,
+    because in Python ``"10"`` is a caller's mistake, not a command-line value. ``0`` gives an
+    empty frame, a valid answer to a notebook's question.
+    """
+    if isinstance(n, str):
+        raise KinsynthError(f"n={n!r}: expected a whole number of rows, not a string")
+    return whole_number("n", n, minimum=0)
+
+
 class GenerativeModule(pl.LightningModule):
     """Base of every model: column bookkeeping, unit conversion, and the public API.
 
@@ -295,7 +307,7 @@ class GenerativeModule(pl.LightningModule):
                 "target= was given but this model is unconditional: train a conditional model "
                 "(model=cvae, model=bcvae or model=cppca) to generate designs for a requested flux"
             )
-        n = whole_number("n", n, 0)
+        n = sample_rows(n)
         chunk = DEFAULT_CHUNK_ROWS if chunk_size is None else whole_number(
             "chunk_size", chunk_size, 1)
         if seed is not None:
@@ -394,21 +406,45 @@ class GenerativeModule(pl.LightningModule):
             self._unscale(recon, self.data_columns), columns=self.data_columns, index=frame.index
         )
 
+    def latent_columns(self) -> list[str]:
+        """Names of the latent coordinates, the columns of :meth:`encode`'s frames."""
+        return [f"z{i}" for i in range(self.latent_dim)]
+
     @torch.no_grad()
     def encode(
         self, frame: pd.DataFrame, target: TargetRequest = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and log-variance of the latent code for each row."""
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Posterior mean and log-variance of the latent code for each row, as frames with the
+        input's index (columns ``z0, z1, ...``), so a row's code stays beside its design."""
         self._require_transform()
         self.eval()
         data, condition = self._inputs(frame, target)
         mu, log_var = self.encode_scaled(data, condition)
-        return mu.cpu().numpy(), log_var.cpu().numpy()
+        columns = self.latent_columns()
+        return (
+            pd.DataFrame(mu.cpu().numpy().astype(np.float64), columns=columns, index=frame.index),
+            pd.DataFrame(log_var.cpu().numpy().astype(np.float64), columns=columns,
+                         index=frame.index),
+        )
 
     @torch.no_grad()
-    def kl(self, frame: pd.DataFrame, target: TargetRequest = None) -> np.ndarray:
-        """Per-row KL(q(z|x) || N(0, I)) in nats."""
+    def kl(self, frame: pd.DataFrame, target: TargetRequest = None) -> pd.Series:
+        """Per-row KL(q(z|x) || N(0, I)) in nats, a Series with the input's index."""
         self._require_transform()
         self.eval()
         data, condition = self._inputs(frame, target)
-        return self.kl_scaled(data, condition).cpu().numpy()
+        values = self.kl_scaled(data, condition).cpu().numpy().astype(np.float64)
+        return pd.Series(values, index=frame.index, name="kl")
+
+
+def _refuse_missing_values(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    """A NaN in an input row would come back as a NaN code or reconstruction: one line instead,
+    naming the first column and row that lack a value."""
+    for column in columns:
+        missing = frame[column].isna().to_numpy()
+        if missing.any():
+            row = frame.index[int(np.argmax(missing))]
+            raise KinsynthError(
+                f"input table, column {column!r}: row {row!r} has no number (NaN or empty); "
+                "drop or fill such rows first"
+            )

@@ -163,6 +163,8 @@ def _parsed(path: Path, load: Callable[[], Any], kind: type, readable: str, shap
     """``load()``'s result; an unreadable file or another shape is one line naming the file."""
     try:
         loaded = load()
+    except FileNotFoundError:  # absent is not unreadable: say which
+        raise KinsynthError(f"'{path}': missing") from None
     except Exception as error:  # OSError, a YAML or JSON error: either way, one line
         raise KinsynthError(f"'{path}': not {readable} ({error})") from None
     if not isinstance(loaded, kind):

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +83,23 @@ def _split_overrides(override_dirname: str) -> list[str]:
     return [item for item in items if item]
 
 
+#: significant digits a number keeps in a name: Optuna's suggestions carry 16
+_NAME_DIGITS = 4
+
+
+def readable_number(value: str) -> str:
+    """``0.2583472849201745`` -> ``0.2583``: a name shows a sampled number to 4 significant digits
+    (the job's own config keeps it whole); integers and anything else are unchanged."""
+    if len(value) <= _NAME_DIGITS + 4 or not re.fullmatch(r"[-+]?\d*\.\d+([eE][-+]?\d+)?", value):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    short = f"{number:.{_NAME_DIGITS}g}"
+    return short if len(short) < len(value) else value
+
+
 def _short_item(item: str) -> str:
     """A long value (a list of 6 column names) becomes a hash, so its key and the others stay."""
     key, _, value = item.partition("=")
@@ -99,7 +118,7 @@ def job_dir_name(override_dirname: str, num: int | str) -> str:
     last (``strategy=...`` behind a long ``space.vary=[...]``); long values are hashed instead.
     """
     # the same rule as the TensorBoard version: how a job is evaluated or logged is not its name
-    items = [item for item in _split_overrides(str(override_dirname))
+    items = [_readable_item(item) for item in _split_overrides(str(override_dirname))
              if not item.lstrip("+~").startswith(NOT_IN_FOLDER_NAMES)]
     if len(",".join(items)) > _MAX_NAME:
         items = [_short_item(item) for item in items]
@@ -107,10 +126,32 @@ def job_dir_name(override_dirname: str, num: int | str) -> str:
     return f"{num}_{name}" if name else str(num)
 
 
+def _readable_item(item: str) -> str:
+    key, sep, value = item.partition("=")
+    return f"{key}{sep}{readable_number(value)}"
+
+
 def _grammar_free(item: str) -> str:
     """``latent_dim=3`` -> ``latent_dim-3``, ``levels=[0.5,1]`` -> ``levels-0.5-1``."""
     key, _, value = item.partition("=")
     return "-".join(_HYDRA_UNSAFE.sub("-", part).strip("-") for part in (key, value))
+
+
+#: what a run composed without Hydra's launcher (``kinsynth.fit``) chose: the model group and the
+#: settings it was given, which Hydra would otherwise report as choices and overrides
+_COMPOSED: ContextVar[tuple[str | None, tuple[str, ...]]] = ContextVar("_COMPOSED",
+                                                                       default=(None, ()))
+
+
+@contextmanager
+def composed_run(model: str, overrides: Sequence[str] = ()) -> Iterator[None]:
+    """Name the runs started inside after ``model`` and ``overrides`` (``key=value``), as
+    Hydra's choices and command line name a ``train.py`` run: ``cvae,latent_dim=2``."""
+    token = _COMPOSED.set((str(model), tuple(overrides)))
+    try:
+        yield
+    finally:
+        _COMPOSED.reset(token)
 
 
 def _hydra() -> HydraConf | None:
@@ -127,6 +168,9 @@ def model_choice(cfg: DictConfig) -> str:
     hydra = _hydra()
     if hydra is not None and hydra.runtime.choices.get("model"):
         return str(hydra.runtime.choices["model"])
+    composed, _ = _COMPOSED.get()
+    if composed:
+        return composed
     target = str(OmegaConf.select(cfg, "model._target_", default="model") or "model")
     return target.rsplit(".", 1)[-1].lower()
 
@@ -134,16 +178,15 @@ def model_choice(cfg: DictConfig) -> str:
 def key_overrides() -> list[str]:
     """The command line's overrides that change what is trained (``data.path`` by its file name)."""
     hydra = _hydra()
-    if hydra is None:
-        return []
+    overrides = list(hydra.overrides.task) if hydra is not None else list(_COMPOSED.get()[1])
     shown = []
-    for override in hydra.overrides.task:
+    for override in overrides:
         if override.lstrip("+~").startswith(NOT_IN_NAMES) or override.startswith("model="):
             continue
         key, _, value = override.partition("=")
         if key == "data.path":
             value = value.rstrip("/").rsplit("/", 1)[-1]
-        shown.append(f"{key}={value}")
+        shown.append(f"{key}={readable_number(value)}")
     return shown
 
 

@@ -27,10 +27,12 @@ from kinsynth.runs.contract import (
     IDENTITY,
     PATH_KEYS,
     PLACEMENT,
+    hydra_settings,
     original_cwd,
     plain_mapping,
     read_config,
 )
+from kinsynth.runs.names import model_choice
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +120,12 @@ def check_resumed_config(
         key, old, new_value = changes[0]
         more = f" (and {len(changes) - 1} more: {', '.join(c[0] for c in changes[1:])})" if (
             len(changes) > 1) else ""
+        choices = _choices_to_repeat(cfg, run_dir)
+        fix = (f"add {' '.join(choices)} (the original run's choice) or start a new run"
+               if choices else "repeat the original setting or start a new run")
         raise KinsynthError(
             f"resume={run_dir}: {key} was {old!r} in the original run, now {new_value!r}; a "
-            f"resumed run must keep it{more}: repeat the original setting or start a new run"
+            f"resumed run must keep it{more}: {fix}"
         )
     applied: dict[str, Any] = {}
     if from_hydra:
@@ -128,6 +133,26 @@ def check_resumed_config(
             log.info("resume: %s changed from %s to %s (applied)", key, old, new_value)
             applied[key] = new_value
     return applied
+
+
+#: config groups whose choice sets many settings at once: a resume that forgets ``model=cvae``
+#: differs in a dozen model.* keys, and naming the group is the one fix
+_GROUPS = ("model", "experiment", "data", "optimizer")
+
+
+def _choices_to_repeat(cfg: DictConfig, run_dir: Path) -> list[str]:
+    """``model=cvae``-style choices the original run made and this command does not."""
+    runtime = hydra_settings(run_dir).get("runtime") or {}
+    original = runtime.get("choices") or {}
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        current = dict(HydraConfig.get().runtime.choices)
+    except (ImportError, ValueError):  # composed without Hydra's launcher: only the model known
+        current = {"model": model_choice(cfg)}
+    return [f"{group}={original[group]}" for group in _GROUPS
+            if original.get(group) not in (None, "null")
+            and str(original[group]) != str(current.get(group))]
 
 
 class ApplyResumedSettings(pl.Callback):

@@ -136,6 +136,11 @@ def run(cfg: DictConfig) -> str:
         shard=shard,
         n_shards=n_shards,
     )
+    if result.frame.empty:  # a header-only CSV would pass for a data set
+        reasons = ", ".join(f"{k} {v}" for k, v in result.failures.items() if v)
+        raise SimulationError(f"none of the {result.n_draws} draws gave a valid result "
+                              f"({reasons}); nothing written to {out}: the model has no steady "
+                              "state (or output) in these ranges, check ranges= or the model")
     path = write_dataset(result.frame, out, overwrite)
     return (
         f"draws {result.n_draws}  valid {len(result.frame)}  failed {result.n_failed} "

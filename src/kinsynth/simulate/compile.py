@@ -20,7 +20,10 @@ def compile_model(sbml: str, spare: bool = False) -> Any:
     """
     import roadrunner
 
+    from kinsynth.simulate.solver_log import route_solver_log
+
     roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
+    route_solver_log()  # CVODE's own lines: before the first solver of this process is made
     key = hash(sbml)
     if not spare and key in _SPARE:
         return _SPARE.pop(key)

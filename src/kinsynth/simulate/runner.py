@@ -17,6 +17,7 @@ A time course (``objective="time_course"``) integrates with CVODE from the model
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -29,6 +30,9 @@ import numpy as np
 from kinsynth.simulate.compile import compile_model
 from kinsynth.simulate.errors import SimulationError
 from kinsynth.simulate.model import ModelSpec
+from kinsynth.simulate.solver_log import SolverMessages, take_solver_messages
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from roadrunner import RoadRunner
@@ -218,14 +222,15 @@ def _as_one_line(exc: BaseException) -> SimulationError:
     return SimulationError(f"a simulation worker failed: {type(exc).__name__}: {exc}")
 
 
-def _work(folds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _work(folds: np.ndarray) -> tuple[np.ndarray, np.ndarray, SolverMessages]:
     if _WORKER_ERROR is not None:
         raise _as_one_line(_WORKER_ERROR)
     assert _WORKER is not None, "worker process was not initialised"
     try:
-        return _WORKER.evaluate(folds)
+        flux, outcome = _WORKER.evaluate(folds)
     except Exception as exc:  # noqa: BLE001 - any worker failure becomes one line
         raise _as_one_line(exc) from None
+    return flux, outcome, take_solver_messages()
 
 
 def resolve_workers(workers: int | None) -> int:
@@ -257,24 +262,37 @@ def evaluate(
     folds = np.asarray(folds, dtype=float).reshape(len(folds), len(spec.ranges))
     n_workers = min(resolve_workers(workers), max(1, -(-len(folds) // CHUNK)))
     results: list[tuple[np.ndarray, np.ndarray]] = []
+    messages = SolverMessages()
     if n_workers == 1:
         simulator = local_simulator(spec)
+        take_solver_messages()  # what compiling said is not about these draws
         for chunk in _chunks(folds):
             results.append(simulator.evaluate(chunk))
             if on_chunk:
                 on_chunk(len(chunk))
+        messages = take_solver_messages()
     else:
         try:
             with ProcessPoolExecutor(n_workers, initializer=_init_worker,
                                      initargs=(spec,)) as pool:
-                for chunk, result in zip(_chunks(folds), pool.map(_work, _chunks(folds)),
-                                         strict=True):
-                    results.append(result)
+                for chunk, (flux, outcome, said) in zip(
+                        _chunks(folds), pool.map(_work, _chunks(folds)), strict=True):
+                    results.append((flux, outcome))
+                    messages = messages + said
                     if on_chunk:
                         on_chunk(len(chunk))
         except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
             raise SimulationError(f"a simulation worker process died ({exc}); rerun with "
                                   f"workers=1 to see why") from None
+    if messages:
+        _report_solver(messages, len(folds))
     if not results:
         return np.empty(0), np.empty(0, dtype=np.int8)
     return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
+
+
+def _report_solver(messages: SolverMessages, draws: int) -> None:
+    """One line for what the ODE solver printed while simulating ``draws`` designs."""
+    log.info("the ODE solver reported %d error(s) and %d warning(s) on %d draw(s); draws it "
+             "could not solve count as failed (their reason says why)", messages.errors,
+             messages.warnings, draws)

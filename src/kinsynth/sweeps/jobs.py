@@ -17,15 +17,17 @@ from typing import Any
 
 from kinsynth.core.errors import KinsynthError
 from kinsynth.runs.contract import (
+    CAMPAIGN,
     CONFIG,
     METRICS,
     error_line,
+    finished_marker,
     hydra_settings,
-    is_finished,
     original_cwd,
     plain_mapping,
     read_config,
     read_marker,
+    read_overrides,
 )
 
 
@@ -43,6 +45,8 @@ class Job:
     warning: str | None = None
     config: dict[str, Any] = field(default_factory=dict)
     cwd: Path | None = None
+    #: the command line's overrides that made this job (``.hydra/overrides.yaml``)
+    overrides: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -84,10 +88,15 @@ def read_job(path: Path) -> Job:
         seed=int(seed) if isinstance(seed, int | float) else None,
         config=plain,
         cwd=original_cwd(path) if runtime.get("cwd") else None,
+        overrides=read_overrides(path) or [],
     )
     message = error_line(path)
-    if not is_finished(path):  # an empty or truncated metrics.json too
+    marker = finished_marker(path)
+    if marker is None:  # an empty or truncated metrics.json too
         job.error = message or f"no {METRICS} (job killed or still running)"
+    elif marker.name == CAMPAIGN:
+        job.error = (f"a campaign ({CAMPAIGN}), not a training run: scripts/dbtl_report.py "
+                     "reports campaign sweeps")
     else:
         # metrics.json and error.txt: the run was evaluated and failed afterwards (e.g. returning
         # the sweeper's objective); its figures stand, the error is reported beside them

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from kinsynth.core.errors import KinsynthError
 from kinsynth.runs.contract import (
@@ -24,6 +25,7 @@ from kinsynth.runs.contract import (
     read_overrides,
 )
 from kinsynth.sweeps.jobs import find_job_dirs, read_job
+from kinsynth.sweeps.rerun import finished_search_problem
 
 log = logging.getLogger("kinsynth.sweep")
 SHOWN = HEADLINE_METRICS[:4]
@@ -137,6 +139,15 @@ class SweepSummary(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         global _sweep_started
         _sweep_started = time.time()
+        # before the sweeper starts a job: nothing in a finished search's folder is touched
+        sweep_dir = OmegaConf.select(config, "hydra.sweep.dir", default=None)
+        sweeper = OmegaConf.select(config, "hydra.sweeper", default=None)
+        if sweep_dir is None or sweeper is None:
+            return
+        problem = finished_search_problem(Path(str(sweep_dir)), sweeper)
+        if problem is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            raise SystemExit(1)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         log_sweep_table(Path(str(config.hydra.sweep.dir)))

@@ -75,11 +75,38 @@ def table_markdown(table: pd.DataFrame) -> str:
     return _markdown(shown, cells)
 
 
+def is_thesis_sweep(long: pd.DataFrame) -> bool:
+    """A sweep run in the thesis's setting (``experiment=thesis``): only its reconstruction table
+    is the thesis's Table 2, beside the published values."""
+    return bool(len(long)) and bool((long["experiment"] == "thesis").any())
+
+
+def shared_overrides(report: Report) -> list[str]:
+    """The overrides every job of the sweep was given (its swept settings differ, so are not)."""
+    jobs = report.jobs
+    if not jobs:
+        return []
+    common = set(jobs[0].overrides).intersection(*(job.overrides for job in jobs[1:]))
+    return [o for o in jobs[0].overrides if o in common]
+
+
+def _reconstruction_section(table: pd.DataFrame, thesis: bool) -> list[str]:
+    rows = table[table["metric"].isin(TABLE2_METRICS)].reset_index(drop=True)
+    if thesis:
+        return ["## Thesis Table 2: reconstruction MSE and KL", "", table_markdown(rows), "",
+                DEFINITIONS_NOTE, ""]
+    # not the thesis's setting: its published figures would be compared with another experiment
+    rows = rows.drop(columns=[c for c in rows.columns if c.startswith("thesis")])
+    return ["## Reconstruction MSE and KL", "", table_markdown(rows), ""]
+
+
 def render_markdown(report: Report, sources: Sequence[Path]) -> str:
-    """report.md: provenance, Table 2 beside the thesis, the honest figures, failures, figures."""
+    """report.md: provenance, the reconstruction table (beside the thesis for a thesis sweep),
+    the honest figures, failures, figures."""
     table, long = report.table, report.long
     n_ok = len(report.jobs) - len(report.failed)
     seeds = sorted({int(s) for s in long["seed"].dropna()}) if len(long) else []
+    shared = shared_overrides(report)
     parts = [
         "# kinsynth sweep report",
         "",
@@ -90,13 +117,10 @@ def render_markdown(report: Report, sources: Sequence[Path]) -> str:
         + ", ".join(
             f"{lab}: {exp}" for lab, exp in long.groupby("label")["experiment"].first().items()
         ),
+        "Shared settings (every job): "
+        + (", ".join(f"`{o}`" for o in shared) if shared else "none beyond the defaults"),
         "",
-        "## Thesis Table 2: reconstruction MSE and KL",
-        "",
-        table_markdown(table[table["metric"].isin(TABLE2_METRICS)].reset_index(drop=True)),
-        "",
-        DEFINITIONS_NOTE,
-        "",
+        *_reconstruction_section(table, is_thesis_sweep(long)),
         "## Sample quality",
         "",
         "What the thesis did not measure: whether the samples look like held-out data "
