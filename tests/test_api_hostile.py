@@ -31,7 +31,7 @@ def built() -> pd.DataFrame:
         (lambda b: kinsynth.propose(b, space={"bogus": 1}),
          r"space.bogus: not a setting of dbtl.yaml"),
         (lambda b: kinsynth.propose(b, space={"levels": "abc"}),
-         r"space.levels='abc': expected a list of positive fold changes"),
+         r"space.levels='abc': Invalid value assigned: str is not a ListConfig"),
         (lambda b: kinsynth.propose(b, n=5, strategy="recommender", pool_size="abc"),
          r"strategy.pool_size: Value 'abc'"),
         (lambda b: kinsynth.propose(b.to_numpy()),

@@ -76,6 +76,18 @@ def _replace(path: Path, how: str, outside: Path) -> None:
         os.mkfifo(path)
 
 
+def _copy_with_a_bad_file(source: Path, tmp_path: Path, name: str,
+                          how: str) -> tuple[Path, Path, list[Path]]:
+    """A copy of ``source`` whose ``name`` is a link to a user's file outside it (or a FIFO):
+    the copy, the outside file, and the copy's listing before the command."""
+    run = tmp_path / "run"
+    shutil.copytree(source, run, symlinks=True)
+    outside = tmp_path / "thesis.tex"
+    outside.write_text(OUTSIDE)
+    _replace(run / name, how, outside)
+    return run, outside, sorted(p.relative_to(run) for p in run.rglob("*"))
+
+
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory, toy_csv: Path) -> Path:
     run = tmp_path_factory.mktemp("finished") / "run"
@@ -89,12 +101,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory, toy_csv: Path) -> Path:
 @pytest.mark.parametrize("name", TRAIN_RUN_FILES)
 def test_a_run_never_writes_through_a_link_or_into_a_fifo(
         finished: Path, tmp_path: Path, toy_csv: Path, name: str, how: str):
-    run = tmp_path / "run"
-    shutil.copytree(finished, run, symlinks=True)
-    outside = tmp_path / "thesis.tex"
-    outside.write_text(OUTSIDE)
-    _replace(run / name, how, outside)
-    before = sorted(p.relative_to(run) for p in run.rglob("*"))
+    run, outside, before = _copy_with_a_bad_file(finished, tmp_path, name, how)
     with within(60):
         result = run_cli("train.py", f"data.path={toy_csv}", f"hydra.run.dir={run}", *FAST_CVAE,
                          "overwrite=true", check=False)
@@ -134,12 +141,7 @@ def finished_campaign(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("name", CAMPAIGN_RUN_FILES)
 def test_a_campaign_never_writes_through_a_link_or_into_a_fifo(
         finished_campaign: Path, tmp_path: Path, name: str, how: str):
-    run = tmp_path / "run"
-    shutil.copytree(finished_campaign, run, symlinks=True)
-    outside = tmp_path / "thesis.tex"
-    outside.write_text(OUTSIDE)
-    _replace(run / name, how, outside)
-    before = sorted(p.relative_to(run) for p in run.rglob("*"))
+    run, outside, before = _copy_with_a_bad_file(finished_campaign, tmp_path, name, how)
     for extra in ("overwrite=true", f"resume={run}"):
         with within(60):
             result = run_cli("dbtl.py", *CAMPAIGN_ARGS, "cycles=2", extra,

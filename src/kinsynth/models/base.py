@@ -373,8 +373,10 @@ class GenerativeModule(pl.LightningModule):
         missing = [c for c in self.data_columns if c not in frame.columns]
         if missing:
             raise KinsynthError(f"input table lacks the model's column(s) {missing}")
-        given_target = [self.target] if self.conditional and target is None and \
-            self.target in frame.columns else []
+        given_target: list[str] = [self.target] if (
+            self.conditional and target is None and self.target is not None
+            and self.target in frame.columns) else []
+        _refuse_missing_values(frame, [*self.data_columns, *given_target])
         for name in [*self.data_columns, *given_target]:
             series = frame[name]
             if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):

@@ -51,7 +51,8 @@ def route_solver_log() -> None:
     if pid in _FILE:
         return
     folder = os.environ.get(_FOLDER)
-    if not folder or not os.path.isdir(folder):
+    # an inherited folder this process cannot write (its parent ran as another user): its own
+    if not folder or not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
         folder = tempfile.mkdtemp(prefix="kinsynth-solver-")
         os.environ[_FOLDER] = folder
         atexit.register(shutil.rmtree, folder, True)
