@@ -32,6 +32,27 @@ def test_fit_on_a_frame_returns_a_model_that_samples_encodes_and_round_trips(tmp
         model.save(path)
 
 
+def test_fit_returns_a_small_model_not_a_lightning_module(tmp_path):
+    """What a notebook user sees: a handful of names, the run's figures, the module behind it."""
+    import json
+
+    import pytorch_lightning as pl
+
+    frame = make_toy_table(200)
+    model = kinsynth.fit(frame, "cvae", output_dir=tmp_path / "run", **FAST)
+    assert isinstance(model, kinsynth.Model) and isinstance(model.module, pl.LightningModule)
+    public = [name for name in dir(model) if not name.startswith("_")]
+    assert len(public) <= 16, public  # a LightningModule shows over a hundred
+    assert model.columns == list(frame.columns[:-1]) and model.target == "Product_I"
+    assert model.conditional and model.latent_dim == 2
+    assert model.run_dir == tmp_path / "run"
+    assert model.metrics == json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert "kinsynth.Model(conditional LatentVariableModel, 5 columns" in repr(model)
+    lone = kinsynth.load(model.save(tmp_path / "m.ckpt"))
+    assert lone.run_dir is None and lone.metrics == {}
+    assert kinsynth.load(tmp_path / "run").metrics["epochs"] == 3
+
+
 def test_fit_is_the_cli_run_on_the_same_rows(tmp_path, compose_train):
     """Same seed, same settings: the API's figures are the CLI path's figures on the same table."""
     from kinsynth.train.run import run_training

@@ -21,17 +21,17 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from kinsynth.models.base import GenerativeModule
+    from kinsynth.fitted import Model
 
 
-def load(run: str | Path, map_location: str = "cpu") -> GenerativeModule:
-    """Load a trained model from a run directory or checkpoint file."""
-    from kinsynth.models.loading import load as _load
+def load(run: str | Path, map_location: str = "cpu") -> Model:
+    """Load a trained model from a run directory or checkpoint file: see :class:`Model`."""
+    from kinsynth.api import load as _load
 
     return _load(run, map_location=map_location)
 
 
-def fit(frame: pd.DataFrame, model: str = "bcvae", **overrides: Any) -> GenerativeModule:
+def fit(frame: pd.DataFrame, model: str = "bcvae", **overrides: Any) -> Model:
     """Train a model on a DataFrame: see :func:`kinsynth.api.fit`."""
     from kinsynth.api import fit as _fit
 
@@ -46,4 +46,12 @@ def propose(built: pd.DataFrame, n: int = 96, strategy: str = "generative",
     return _propose(built, n, strategy, **settings)
 
 
-__all__ = ["__version__", "fit", "load", "propose"]
+__all__ = ["Model", "__version__", "fit", "load", "propose"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Model":  # the class loads on first use, without torch
+        from kinsynth.fitted import Model
+
+        return Model
+    raise AttributeError(f"module 'kinsynth' has no attribute {name!r}")

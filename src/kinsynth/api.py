@@ -21,7 +21,7 @@ from kinsynth.core.errors import KinsynthError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from kinsynth.models.base import GenerativeModule
+    from kinsynth.fitted import Model
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 
@@ -83,8 +83,9 @@ def fit(
     target: str | None = "Product_I",
     output_dir: str | Path | None = None,
     **overrides: Any,
-) -> GenerativeModule:
-    """Train ``model`` (vae, cvae, bcvae, ppca, cppca) on ``frame``; returns the trained model.
+) -> Model:
+    """Train ``model`` (vae, cvae, bcvae, ppca, cppca) on ``frame``; returns the trained model
+    (a :class:`kinsynth.Model`: ``sample``, ``encode``, ``metrics``, ``run_dir``, ...).
 
     The run is evaluated and written as ``train.py`` writes one (metrics.json, checkpoints, ...)
     into ``output_dir`` (default: ``outputs/fit/<time>`` in the working directory), and the run
@@ -93,7 +94,6 @@ def fit(
     answers ``sample``, ``encode``, ``reconstruct`` and ``kl`` in original units, and
     ``save(path)``; ``kinsynth.load(path)`` reads it back.
     """
-    from kinsynth.models.loading import load
     from kinsynth.runs.names import claim_fresh_dir, composed_run
     from kinsynth.train.run import run_training, summary_line
 
@@ -110,6 +110,17 @@ def fit(
     # a notebook shows no log lines: say where the run went and how it did
     print(f"kinsynth.fit: run directory {output_dir}\n{summary_line(metrics)}")
     return load(output_dir)
+
+
+def load(run: str | Path, map_location: str = "cpu") -> Model:
+    """A trained model from a run directory or a checkpoint file, as a :class:`kinsynth.Model`
+    (its ``run_dir`` set when ``run`` is a run directory, so ``metrics`` reads its figures)."""
+    from kinsynth.fitted import Model
+    from kinsynth.models.loading import load as load_module
+
+    module = load_module(run, map_location=map_location)
+    folder = Path(run).expanduser()
+    return Model(module, folder if folder.is_dir() else None)
 
 
 def propose(

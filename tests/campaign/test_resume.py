@@ -27,17 +27,27 @@ def _stop_at(monkeypatch: pytest.MonkeyPatch, stop: int) -> None:
     monkeypatch.setattr(loop, "_propose", failing)
 
 
-def test_a_stopped_campaign_keeps_its_cycles_and_resumes_to_the_same_builds(tmp_path,
-                                                                           monkeypatch):
-    whole = run_campaign(compose_dbtl(tmp_path, *SMALL, "cycles=4"), tmp_path / "whole")
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    """The uninterrupted campaign every stopped one must end up equal to."""
+    root = tmp_path_factory.mktemp("whole")
+    table = run_campaign(compose_dbtl(root, *SMALL, "cycles=4"), root / "whole")
+    return root / "whole", table
+
+
+@pytest.mark.parametrize("stop", [1, 3, 4])
+def test_a_stopped_campaign_keeps_its_cycles_and_resumes_to_the_same_builds(
+        tmp_path, monkeypatch, whole, stop):
+    whole_dir, whole_table = whole
     run = tmp_path / "stopped"
     with monkeypatch.context() as patch:
-        _stop_at(patch, 3)
+        _stop_at(patch, stop)
         with pytest.raises(KeyboardInterrupt):
             run_campaign(compose_dbtl(tmp_path, *SMALL, "cycles=4"), run)
     assert not (run / "campaign.json").exists()  # not finished ...
-    kept = pd.read_csv(run / "cycles.csv")  # ... but cycles 0-2 are on disk, whole
-    assert list(kept["cycle"]) == [0, 1, 2] and len(pd.read_csv(run / "built.csv")) == 22
+    kept = pd.read_csv(run / "cycles.csv")  # ... but the cycles before the stop are on disk
+    assert list(kept["cycle"]) == list(range(stop))
+    assert len(pd.read_csv(run / "built.csv")) == 10 + 6 * (stop - 1)
     with pytest.raises(KinsynthError, match=r"holds a stopped campaign \(resume=.* continues it"):
         run_campaign(compose_dbtl(tmp_path, *SMALL, "cycles=4"), run)
     with pytest.raises(KinsynthError, match=r"^resume=.*: seed was 4 in the stopped campaign, "
@@ -45,9 +55,9 @@ def test_a_stopped_campaign_keeps_its_cycles_and_resumes_to_the_same_builds(tmp_
         run_campaign(compose_dbtl(tmp_path, *SMALL, "cycles=4", "seed=5", f"resume={run}"), run)
     resumed = run_campaign(compose_dbtl(tmp_path, *SMALL, "cycles=4", f"resume={run}"), run)
     pd.testing.assert_frame_equal(pd.read_csv(run / "built.csv"),
-                                  pd.read_csv(tmp_path / "whole" / "built.csv"))
+                                  pd.read_csv(whole_dir / "built.csv"))
     timing = ["propose_seconds", "build_seconds"]
-    pd.testing.assert_frame_equal(resumed.drop(columns=timing), whole.drop(columns=timing))
+    pd.testing.assert_frame_equal(resumed.drop(columns=timing), whole_table.drop(columns=timing))
     assert (run / "campaign.json").is_file()
 
 

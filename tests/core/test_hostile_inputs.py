@@ -235,7 +235,7 @@ def test_a_sample_larger_than_memory_is_refused_up_front(model, monkeypatch) -> 
     from kinsynth.models import base
 
     monkeypatch.setattr(base, "available_bytes", lambda: 1 << 30)
-    columns = len(model.data_columns) + 1
+    columns = len(model.columns) + 1
     needed = 2 * 10**9 * columns * 8 / (1 << 30)
     with within(20), pytest.raises(KinsynthError, match=rf"sample\(n=1000000000\): 1000000000 "
                                    rf"rows of {columns} columns need about {needed:.1f} GB of "
@@ -250,7 +250,7 @@ def test_a_sample_larger_than_memory_is_refused_up_front(model, monkeypatch) -> 
     [
         (lambda m: m.sample(10, target={"a": 1}), r"target=\{'a': 1\}: expected a number"),
         (lambda m: m.sample(10, seed=-1), r"seed=-1: expected an integer >= 0"),
-        (lambda m: m.reconstruct(m.sample(3, seed=0).assign(**{m.data_columns[0]: "abc"})),
+        (lambda m: m.reconstruct(m.sample(3, seed=0).assign(**{m.columns[0]: "abc"})),
          r"input table: column .* holds .* values, expected numbers"),
         (lambda m: m.encode(m.sample(3, seed=0).to_numpy()),
          r"input table: expected a pandas DataFrame, got ndarray"),
