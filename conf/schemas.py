@@ -148,6 +148,7 @@ class DataConfig:
     path: str | None = _given()
     target: str | None = _given()
     features: list[str] | None = _given()
+    categorical: list[str] | None = _given()
     split: list[float] = _given()
     seed: int = _given()
     batch_size: int = _given()

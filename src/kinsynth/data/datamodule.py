@@ -81,6 +81,9 @@ class KineticDataModule(pl.LightningDataModule):
     DataFrame validated the same way, in place of ``path``: a notebook needs no file) and
     :class:`kinsynth.data.ColumnTransform` for ``transform``/``n_quantiles``. The transform is
     fitted on the training split only, so validation and test scores are honest.
+
+    ``categorical`` declares columns of part names (see :func:`kinsynth.data.read_table`, which
+    also infers them); each is served as one-hot columns, its levels recorded in the transform.
     """
 
     def __init__(
@@ -95,6 +98,7 @@ class KineticDataModule(pl.LightningDataModule):
         n_quantiles: int = 1000,
         device: str = "cpu",
         frame: pd.DataFrame | None = None,
+        categorical: list[str] | None = None,
     ) -> None:
         super().__init__()
         # stored in checkpoints, so a run records its data settings (a frame is data, not one)
@@ -105,6 +109,7 @@ class KineticDataModule(pl.LightningDataModule):
         self.path = None if is_unset(path) else str(path)
         self.target = target
         self.requested_features = None if features is None else [str(f) for f in features]
+        self.categorical = None if categorical is None else [str(c) for c in categorical]
         self.split = _check_split(split)
         self.seed = int(seed)
         self.batch_size = _check_batch_size(batch_size)
@@ -125,17 +130,20 @@ class KineticDataModule(pl.LightningDataModule):
         # float32: the precision the models train in, half the memory of a large table
         if self.frame is not None:
             self.table: KineticTable = table_from_frame(
-                self.frame, self.target, self.requested_features, dtype=np.float32
+                self.frame, self.target, self.requested_features, dtype=np.float32,
+                categorical=self.categorical,
             )
         else:
             self.table = read_table(
-                self.path, self.target, self.requested_features, dtype=np.float32
+                self.path, self.target, self.requested_features, dtype=np.float32,
+                categorical=self.categorical,
             )
         self.features: list[str] = list(self.table.features)
         self.columns: list[str] = self.table.columns
+        self.levels: dict[str, list[str]] = dict(self.table.levels)
         frames = _split_frame(self.table, self.split, self.seed)
         self.train_frame, self.val_frame, self.test_frame = frames
-        self.transform.fit(self.train_frame[self.columns])
+        self.transform.fit(self.train_frame[self.columns], levels=self.levels)
         self.train_x, self.train_y = self._to_tensors(self.train_frame)
         self.val_x, self.val_y = self._to_tensors(self.val_frame)
         self.test_x, self.test_y = self._to_tensors(self.test_frame)
@@ -145,7 +153,7 @@ class KineticDataModule(pl.LightningDataModule):
         """Transform one split and move it to ``device`` as float32 (x, y) tensors."""
         values = torch.from_numpy(self.transform.transform(frame[self.columns], self.columns))
         values = values.to(self.device)
-        n_features = len(self.features)
+        n_features = self.transform.width(self.features)
         x = values[:, :n_features].contiguous()
         y = values[:, n_features:].contiguous() if self.target is not None else None
         return x, y

@@ -49,6 +49,9 @@ class KineticTable:
     None); its index is the file's index column when it has one, else a RangeIndex.
     ``dropped_constant`` lists feature columns removed because they hold one value only (they
     carry no information and break per-column scaling).
+
+    ``levels`` maps each categorical feature (a column of part names) to its levels, sorted, so
+    the same table always gives the same order; such a column holds ``str`` values in ``frame``.
     """
 
     frame: pd.DataFrame
@@ -56,6 +59,12 @@ class KineticTable:
     target: str | None
     path: str
     dropped_constant: list[str] = field(default_factory=list)
+    levels: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def numeric(self) -> list[str]:
+        """The columns that hold numbers (the features that are not part names, then target)."""
+        return [name for name in self.columns if name not in self.levels]
 
     @property
     def columns(self) -> list[str]:
@@ -71,6 +80,7 @@ def read_table(
     target: str | None = "Product_I",
     features: Sequence[str] | None = None,
     dtype: type = np.float64,
+    categorical: Sequence[str] | None = None,
 ) -> KineticTable:
     """Read a CSV (``.csv``, ``.csv.gz``) or Parquet table of kinetic parameter sets; validate it.
 
@@ -81,12 +91,17 @@ def read_table(
     table. ``features=None`` selects every column except the target and an index-like first
     column (unnamed header, or ``index``/``id`` holding unique integers).
 
+    A feature column whose every cell is text (no cell reads as a number) is categorical: its
+    values are part names, kept as strings, with their sorted levels in ``levels``. ``categorical``
+    declares such columns by name, so a column of integer codes can be read as names too. A column
+    that mixes numbers and text is refused, naming its first text cell.
+
     Raises :class:`KinsynthError` (one line, naming file and column) on any malformed input.
     """
     file = data_file(path)
     where = describe(file)
     raw = read_raw(file, dtype)
-    return _validated(raw, target, features, dtype, where, str(file))
+    return _validated(raw, target, features, dtype, where, str(file), categorical)
 
 
 def table_from_frame(
@@ -94,6 +109,7 @@ def table_from_frame(
     target: str | None = "Product_I",
     features: Sequence[str] | None = None,
     dtype: type = np.float64,
+    categorical: Sequence[str] | None = None,
 ) -> KineticTable:
     """Validate an in-memory table as :func:`read_table` validates a file (a notebook's frame).
 
@@ -106,12 +122,13 @@ def table_from_frame(
         raise KinsynthError(f"{where}: has no rows, expected at least one row")
     names = [str(c) for c in frame.columns]
     _check_duplicates(names, where)
-    return _validated(frame.set_axis(names, axis=1), target, features, dtype, where, where)
+    return _validated(frame.set_axis(names, axis=1), target, features, dtype, where, where,
+                      categorical)
 
 
 def _validated(
     raw: pd.DataFrame, target: str | None, features: Sequence[str] | None, dtype: type,
-    where: str, source: str,
+    where: str, source: str, categorical: Sequence[str] | None = None,
 ) -> KineticTable:
     """The checks on a parsed table, wherever it came from: columns, numbers, finite, constant."""
     requested = list(features) if features is not None else None
@@ -121,11 +138,33 @@ def _validated(
         if index_col == "" or _UNNAMED.fullmatch(index_col):
             raw.index.name = None  # an unnamed column becomes an unnamed index, as pandas does
     chosen = _choose_features(list(raw.columns), target, requested, where)
-    columns = chosen + ([target] if target is not None else [])
+    named = _categorical_columns(raw, chosen, target, categorical, where)
+    numeric = [name for name in chosen if name not in named]
+    columns = numeric + ([target] if target is not None else [])
     frame = _to_float(raw, columns, where, dtype)
-    del raw
     _check_finite(frame, where)
-    chosen, dropped = _drop_constant(frame, chosen, target, where)
+    parts = {name: _part_names(raw[name], name, raw.index, where) for name in named}
+    del raw
+    kept, dropped = _drop_constant(frame, numeric, target, where, warn=False,
+                                   others=len(named))
+    kept_names = [name for name in named if len(frame) < 2 or parts[name].nunique() > 1]
+    dropped += [name for name in named if name not in kept_names]
+    if len(frame) >= 2 and dropped:
+        if not kept and not kept_names:
+            raise KinsynthError(
+                f"{where}: every feature column is constant ({_listing(dropped)}), "
+                "expected at least one varying feature"
+            )
+        warnings.warn(
+            f"{where}: dropping constant feature column(s) {_listing(dropped)}",
+            UserWarning,
+            stacklevel=3,
+        )
+    else:
+        dropped = []
+    chosen = [name for name in chosen if name not in dropped]
+    for name in kept_names:
+        frame[name] = parts[name]
     columns = chosen + ([target] if target is not None else [])
     return KineticTable(
         frame=frame[columns],
@@ -133,7 +172,57 @@ def _validated(
         target=target,
         path=source,
         dropped_constant=dropped,
+        levels={name: sorted(set(parts[name])) for name in kept_names if name in chosen},
     )
+
+
+def _categorical_columns(
+    raw: pd.DataFrame, chosen: list[str], target: str | None,
+    declared: Sequence[str] | None, where: str,
+) -> list[str]:
+    """The chosen features that hold part names: declared ones, and those with no number at all.
+
+    A column is inferred as categorical only when none of its cells reads as a number, so a
+    numeric column with one stray word is still reported as a bad cell, not silently re-read.
+    """
+    names = [str(name) for name in declared or []]
+    if target is not None and target in names:
+        raise KinsynthError(
+            f"{where}: target column '{target}' is declared categorical, expected a numeric target"
+        )
+    unknown = [name for name in names if name not in chosen]
+    if unknown:
+        raise KinsynthError(
+            f"{where}: categorical column(s) {_listing(unknown)} are not among the features "
+            f"{_listing(chosen)}"
+        )
+    inferred = [name for name in chosen if name not in names and _all_text(raw[name])]
+    return [name for name in chosen if name in names or name in inferred]
+
+
+def _all_text(values: pd.Series) -> bool:
+    """Whether every non-empty cell is text that does not read as a number."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    if _is_time(values):
+        return False
+    present = values.dropna()
+    if present.empty or not all(isinstance(v, str) for v in present):
+        return False
+    return bool(pd.to_numeric(present, errors="coerce").isna().all())
+
+
+def _part_names(values: pd.Series, name: str, index: pd.Index, where: str) -> pd.Series:
+    """A categorical column as stripped strings; an empty cell names its row."""
+    missing = (values.isna() | values.astype(str).str.strip().eq("")).to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise KinsynthError(
+            f"{where}: column '{name}' has no part name at data row {row + 1}"
+            f"{_row_label(index, row)} ({int(missing.sum())} empty cell(s) in total), "
+            "expected a name in every cell"
+        )
+    return values.astype(str).str.strip().astype(object)
 
 
 # --------------------------------------------------------------------------- file level checks
@@ -485,12 +574,15 @@ def _check_finite(frame: pd.DataFrame, where: str) -> None:
 
 
 def _drop_constant(
-    frame: pd.DataFrame, features: list[str], target: str | None, where: str
+    frame: pd.DataFrame, features: list[str], target: str | None, where: str,
+    warn: bool = True, others: int = 0,
 ) -> tuple[list[str], list[str]]:
     """Drop single-valued feature columns (with a warning); a constant target is an error.
 
     With a single row every column is trivially constant, so nothing is checked then (the
-    split step reports that case as "too few rows").
+    split step reports that case as "too few rows"). ``others`` counts features outside
+    ``frame`` (part names, checked by the caller): while there are any, every numeric feature may
+    be dropped, and ``warn=False`` leaves the one warning for all columns to the caller.
     """
     if len(frame) < 2:
         return features, []
@@ -506,7 +598,9 @@ def _drop_constant(
     if not dropped:
         return features, []
     kept = [name for name in features if name not in constant]
-    if not kept:
+    if not warn:
+        return kept, dropped
+    if not kept and not others:
         raise KinsynthError(
             f"{where}: every feature column is constant ({_listing(dropped)}), "
             "expected at least one varying feature"

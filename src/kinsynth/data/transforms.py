@@ -39,6 +39,11 @@ class ColumnTransform:
     ``kind`` is one of :data:`TRANSFORMS`: ``none`` (identity), ``standard`` (zero mean, unit
     variance), ``minmax`` (to [0, 1]) or ``quantile`` (to a standard normal through the empirical
     CDF; the inverse stays inside the per-column training range).
+
+    A categorical column (part names, ``levels`` in :meth:`fit`) becomes one 0/1 column per level
+    in model space, in the sorted level order; the inverse maps a block to the index of its largest
+    entry (its level code, see :meth:`names`), so a model's softmax probabilities, a sampled
+    one-hot row and PPCA's continuous values all decode to the most likely or drawn level.
     """
 
     def __init__(self, kind: str = "quantile", n_quantiles: int = 1000, seed: int = 0) -> None:
@@ -58,18 +63,27 @@ class ColumnTransform:
         self._scale: np.ndarray = np.ones(0)  # standard: scale_; minmax: scale_
         self._quantiles: list[np.ndarray] = []
         self._references: np.ndarray = np.zeros(0)
+        #: categorical columns and their levels; ``columns_`` holds the numeric columns only
+        self.levels_: dict[str, list[str]] = {}
 
     def __repr__(self) -> str:
         return f"ColumnTransform(kind={self.kind!r}, columns={len(self.columns_)})"
 
     # ------------------------------------------------------------------------------- fitting
 
-    def fit(self, frame: pd.DataFrame) -> ColumnTransform:
-        """Fit one transformer per column of ``frame`` (pass the training split only)."""
+    def fit(
+        self, frame: pd.DataFrame, levels: dict[str, list[str]] | None = None
+    ) -> ColumnTransform:
+        """Fit one transformer per column of ``frame`` (pass the training split only).
+
+        ``levels`` names the categorical columns with their levels (from the whole table, so a
+        level seen only in validation rows is still known); they are recorded, not fitted.
+        """
         if len(frame) == 0:
             raise KinsynthError("cannot fit a transform on an empty table")
-        self.columns_ = [str(name) for name in frame.columns]
-        values = frame.to_numpy(dtype=np.float64)
+        self.levels_ = {str(k): [str(v) for v in values] for k, values in (levels or {}).items()}
+        self.columns_ = [str(name) for name in frame.columns if str(name) not in self.levels_]
+        values = frame[self.columns_].to_numpy(dtype=np.float64)
         self.transformers_ = {
             name: self._fit_column(values[:, [j]]) for j, name in enumerate(self.columns_)
         }
@@ -119,7 +133,10 @@ class ColumnTransform:
         def tensor(values: np.ndarray) -> torch.Tensor:
             return torch.as_tensor(np.asarray(values, dtype=np.float64))
 
+        # only a table with part names has the key, so a numeric run's state is unchanged
+        levels = {"levels": {k: list(v) for k, v in self.levels_.items()}} if self.levels_ else {}
         return {
+            **levels,
             "kind": self.kind,
             "n_quantiles": self.n_quantiles,
             "seed": self.seed,
@@ -158,6 +175,14 @@ class ColumnTransform:
         transform._scale = array(state.get("scale"), "scale")
         transform._quantiles = [array(q, "quantiles") for q in quantiles]
         transform._references = array(state.get("references"), "references")
+        levels = state.get("levels", {})
+        if not isinstance(levels, dict) or not all(
+            isinstance(name, str) and isinstance(values, list) and values
+            and all(isinstance(v, str) for v in values)
+            for name, values in levels.items()
+        ):
+            raise KinsynthError("transform: field 'levels' is not a map of column to level names")
+        transform.levels_ = {name: list(values) for name, values in levels.items()}
         sizes = {len(transform._offset), len(transform._scale)}
         if kind in ("standard", "minmax") and sizes != {n_columns}:
             raise KinsynthError(f"transform: {kind} needs one offset and scale per column")
@@ -180,6 +205,8 @@ class ColumnTransform:
         """
         if columns is None and isinstance(values, pd.DataFrame):
             columns = [str(name) for name in values.columns]
+        if self.levels_ and any(name in self.levels_ for name in columns or self.columns_):
+            return self._transform_mixed(values, list(columns or self.columns_))
         array = self._as_2d(values)
         idx = self._column_indices(columns, array.shape[1])
         if self.kind == "standard":
@@ -203,6 +230,8 @@ class ColumnTransform:
         """
         if isinstance(values, torch.Tensor):
             values = values.detach().cpu().numpy()
+        if self.levels_ and any(name in self.levels_ for name in columns or self.columns_):
+            return self._inverse_mixed(np.asarray(values), list(columns or self.columns_))
         array = self._as_2d(values)
         idx = self._column_indices(columns, array.shape[1])
         if self.kind == "standard":
@@ -217,10 +246,80 @@ class ColumnTransform:
             out = array.astype(np.float64)  # always a copy: never alias the caller's array
         return np.asarray(out, dtype=np.float64)
 
+    # ------------------------------------------------------------------- categorical columns
+
+    def width(self, columns: Sequence[str]) -> int:
+        """How many model-space columns ``columns`` take: one per level of a categorical one."""
+        return sum(len(self.levels_[name]) if name in self.levels_ else 1 for name in columns)
+
+    def names(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with each categorical column's level codes (from :meth:`inverse_transform`)
+        replaced by the level names, as strings."""
+        named = [name for name in frame.columns if name in self.levels_]
+        if not named:
+            return frame
+        frame = frame.copy()
+        for name in named:
+            table = np.asarray(self.levels_[name], dtype=object)
+            frame[name] = table[frame[name].to_numpy(dtype=np.int64)]
+        return frame
+
+    def _transform_mixed(
+        self, values: pd.DataFrame | np.ndarray, columns: list[str]
+    ) -> np.ndarray:
+        """Numeric columns scaled as usual, each categorical one as its one-hot block."""
+        frame = values if isinstance(values, pd.DataFrame) else pd.DataFrame(
+            np.asarray(values, dtype=object).reshape(len(values), -1), columns=columns)
+        if frame.shape[1] != len(columns):
+            raise ValueError(f"array has {frame.shape[1]} columns but {len(columns)} column "
+                             "names given")
+        blocks = []
+        for j, name in enumerate(columns):
+            column = frame.iloc[:, j]
+            if name in self.levels_:
+                blocks.append(self._one_hot(column, name))
+            else:
+                blocks.append(self.transform(column.to_numpy(dtype=np.float64), [name]))
+        return np.concatenate(blocks, axis=1).astype(np.float32, copy=False)
+
+    def _one_hot(self, column: pd.Series, name: str) -> np.ndarray:
+        """0/1 block of a part-name column; a name outside the levels is one line."""
+        known = self.levels_[name]
+        codes = pd.Categorical(column.astype(str).str.strip(), categories=known).codes
+        unknown = codes < 0
+        if unknown.any():
+            row = int(np.flatnonzero(unknown)[0])
+            raise KinsynthError(
+                f"column '{name}': row {column.index[row]!r} has {str(column.iloc[row])!r}, a "
+                f"level the model does not know; known levels: {', '.join(known)}"
+            )
+        out = np.zeros((len(column), len(known)), dtype=np.float32)
+        out[np.arange(len(column)), codes] = 1.0
+        return out
+
+    def _inverse_mixed(self, array: np.ndarray, columns: list[str]) -> np.ndarray:
+        """Numeric columns unscaled as usual, each categorical block as its argmax level code."""
+        if array.ndim == 1:
+            array = array[:, None]
+        if array.shape[1] != self.width(columns):
+            raise ValueError(f"array has {array.shape[1]} columns but {columns} take "
+                             f"{self.width(columns)}")
+        out = np.empty((array.shape[0], len(columns)), dtype=np.float64)
+        start = 0
+        for j, name in enumerate(columns):
+            if name in self.levels_:
+                stop = start + len(self.levels_[name])
+                out[:, j] = np.argmax(array[:, start:stop], axis=1)
+            else:
+                stop = start + 1
+                out[:, j] = self.inverse_transform(array[:, start:stop], [name])[:, 0]
+            start = stop
+        return out
+
     # ------------------------------------------------------------------------------- helpers
 
     def _check_fitted(self) -> None:
-        if not self.columns_:
+        if not self.columns_ and not self.levels_:
             raise RuntimeError("ColumnTransform is not fitted: call fit() first")
 
     @staticmethod

@@ -25,6 +25,7 @@ from kinsynth.evaluate import figures
 from kinsynth.evaluate.cost import estimate_seconds
 from kinsynth.evaluate.metrics import evaluate_samples, reference_baselines
 from kinsynth.evaluate.metrics.caps import RowCaps, timed
+from kinsynth.evaluate.metrics.categorical import categorical_figures, one_hot, one_hot_columns
 from kinsynth.evaluate.metrics.conditional import conditional_metrics
 from kinsynth.evaluate.metrics.split_cache import (
     cached_figures,
@@ -67,6 +68,18 @@ def _per_split(key: str, compute: Any) -> Any:
             _SPLIT_CACHE.clear()
         _SPLIT_CACHE[key] = compute()
     return _SPLIT_CACHE[key]
+
+
+def _numbers(dm: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """The numeric view the figures are computed on: part names as one-hot columns."""
+    levels = getattr(dm, "levels", None)
+    return one_hot(frame, levels) if levels else frame
+
+
+def _number_features(dm: Any) -> list[str]:
+    """The features of :func:`_numbers`' view."""
+    levels = getattr(dm, "levels", None)
+    return one_hot_columns(list(dm.features), levels) if levels else list(dm.features)
 
 
 def _standardised_mse(train: pd.DataFrame, real: pd.DataFrame, recon: pd.DataFrame) -> float:
@@ -203,7 +216,8 @@ class EvaluationCallback(pl.Callback):
             dm, model = _fitted(trainer, pl_module)
             synth = model.sample(len(dm.test_frame), seed=self.seed)
             figures_now = evaluate_samples(
-                dm.train_frame, dm.test_frame, synth, dm.features, dm.target, self.seed, self.caps
+                _numbers(dm, dm.train_frame), _numbers(dm, dm.test_frame), _numbers(dm, synth),
+                _number_features(dm), dm.target, self.seed, self.caps
             )
             pl_module.log_dict({f"eval/{k}": v for k, v in figures_now.items()}, batch_size=1)
 
@@ -241,11 +255,15 @@ class EvaluationCallback(pl.Callback):
 
         results: dict[str, float] = {"n_train": len(train), "n_test": len(test), "n_synthetic": n}
         results.update(evaluate_samples(
-            train, test, synth, dm.features, dm.target, self.seed, self.caps
+            _numbers(dm, train), _numbers(dm, test), _numbers(dm, synth), _number_features(dm),
+            dm.target, self.seed, self.caps
         ))
+        if dm.levels:
+            results.update(categorical_figures(test, synth, dm.levels))
         with timed("recon_mse + kl", len(test)):
             recon = model.reconstruct(test)
-            results["recon_mse"] = _standardised_mse(train, test, recon)
+            results["recon_mse"] = _standardised_mse(
+                _numbers(dm, train), _numbers(dm, test), _numbers(dm, recon))
             results["kl"] = float(np.mean(model.kl(test)))
         if model.conditional:
             with timed("conditional (oracle)", 2 * self.n_conditional):
@@ -270,7 +288,8 @@ class EvaluationCallback(pl.Callback):
 
         def compute() -> dict[str, float]:
             return reference_baselines(
-                dm.train_frame, dm.test_frame, dm.features, dm.target, self.seed, self.caps
+                _numbers(dm, dm.train_frame), _numbers(dm, dm.test_frame), _number_features(dm),
+                dm.target, self.seed, self.caps
             )
 
         def from_disk() -> dict[str, float]:
@@ -305,8 +324,9 @@ class EvaluationCallback(pl.Callback):
     def _figures(self, dm: KineticDataModule, synth: pd.DataFrame) -> None:
         folder = self.output_dir / "figures"
         folder.mkdir(parents=True, exist_ok=True)
-        columns = [c for c in synth.columns if c in dm.test_frame.columns]
-        real = dm.test_frame[columns].to_numpy()
+        synth = _numbers(dm, synth)
+        columns = [c for c in synth.columns if c in _numbers(dm, dm.test_frame).columns]
+        real = _numbers(dm, dm.test_frame)[columns].to_numpy()
         fake = synth[columns].to_numpy()
         fake = fake[np.isfinite(fake).all(axis=1)]
         name = str(self.run_settings.get("model") or "model")
@@ -322,7 +342,7 @@ class EvaluationCallback(pl.Callback):
             ),
             # against the training split: its thousands of rows, not the test split's few hundred
             "histograms": figures.column_histograms(
-                dm.train_frame, synth, columns, real_name="training split"
+                _numbers(dm, dm.train_frame), synth, columns, real_name="training split"
             ),
         }
 
@@ -346,7 +366,7 @@ class EvaluationCallback(pl.Callback):
         # the model's own options as model.<key>: TensorBoard sorts the columns by name and ticks
         # the first five, so the composed settings (data.*, latent_dim, model) lead the table
         own = {f"model.{k}": v for k, v in dict(pl_module.hparams).items()
-               if k not in ("feature_columns", "target", "latent_dim", "optimizer")}
+               if k not in ("feature_columns", "target", "latent_dim", "optimizer", "levels")}
         hparams = {**self.run_settings, **own}
         for lg in trainer.loggers:
             if isinstance(lg, pl.loggers.TensorBoardLogger):

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kinsynth.core.errors import KinsynthError
+from kinsynth.evaluate.metrics.categorical import one_hot
 from kinsynth.evaluate.metrics.conditional import SurrogateOracle
 
 if TYPE_CHECKING:
@@ -58,10 +59,18 @@ def make_oracle(
     train = dm.train_frame
     if max_rows is not None and len(train) > max_rows:
         train = train.sample(n=max_rows, random_state=seed)
-    surrogate = SurrogateOracle().fit(train[dm.features], train[dm.target])
-    r2 = surrogate.score(dm.test_frame[dm.features], dm.test_frame[dm.target])
+    levels = getattr(dm, "levels", None) or {}
+
+    def numbers(designs: pd.DataFrame) -> pd.DataFrame | np.ndarray:
+        """Part names as one-hot columns: the surrogate regresses on numbers."""
+        if levels:
+            return one_hot(pd.DataFrame(designs, columns=dm.features), levels).to_numpy()
+        return designs
+
+    surrogate = SurrogateOracle().fit(numbers(train[dm.features]), train[dm.target])
+    r2 = surrogate.score(numbers(dm.test_frame[dm.features]), dm.test_frame[dm.target])
 
     def predict(designs: pd.DataFrame) -> np.ndarray:
-        return surrogate.predict(np.asarray(designs, dtype=float))
+        return surrogate.predict(np.asarray(numbers(designs), dtype=float))
 
     return predict, {"oracle_is_simulator": 0.0, "oracle_r2": r2, "n_oracle_fit": len(train)}

@@ -96,6 +96,10 @@ class GenerativeModule(pl.LightningModule):
 
     ``conditional`` models learn p(features | target); unconditional ``joint`` models learn the
     features and the target together (so their samples carry a target); otherwise only features.
+
+    ``levels`` names the categorical features (part names) with their levels: each is one block
+    of one-hot columns in model space (:attr:`categorical_blocks`), and :meth:`sample` and
+    :meth:`reconstruct` return its level names.
     """
 
     #: the name a checkpoint records for this class (kinsynth.models.registry maps it back); part
@@ -114,6 +118,7 @@ class GenerativeModule(pl.LightningModule):
         latent_dim: int,
         conditional: bool,
         joint: bool,
+        levels: dict[str, list[str]] | None = None,
     ) -> None:
         super().__init__()
         if conditional and target is None:
@@ -122,6 +127,7 @@ class GenerativeModule(pl.LightningModule):
             )
         self.features = list(feature_columns)
         self.target = target
+        self.levels = _checked_levels(levels, self.features)
         self.latent_dim = positive_int("latent_dim", latent_dim, MAX_LATENT_DIM)
         self.conditional = bool(conditional)
         self.joint = bool(joint) and not self.conditional and target is not None
@@ -135,6 +141,22 @@ class GenerativeModule(pl.LightningModule):
         if self.joint and self.target is not None:  # a joint model always has a target
             return [*self.features, self.target]
         return list(self.features)
+
+    @property
+    def data_width(self) -> int:
+        """Model-space width of the generated columns: one per level of a categorical column."""
+        return sum(len(self.levels.get(name, [None])) for name in self.data_columns)
+
+    @property
+    def categorical_blocks(self) -> list[tuple[int, int]]:
+        """``(start, stop)`` of each categorical column's one-hot block in model space."""
+        blocks, start = [], 0
+        for name in self.data_columns:
+            width = len(self.levels.get(name, [None]))
+            if name in self.levels:
+                blocks.append((start, start + width))
+            start += width
+        return blocks
 
     @property
     def condition_columns(self) -> list[str]:
@@ -224,10 +246,10 @@ class GenerativeModule(pl.LightningModule):
                 "model has no fitted data transform: train it or load it from a run"
             )
 
-    def _scale(self, values: np.ndarray, columns: Sequence[str]) -> torch.Tensor:
-        scaled = self.transform.transform(
-            np.asarray(values, dtype=np.float64), columns=list(columns)
-        )
+    def _scale(self, values: np.ndarray | pd.DataFrame, columns: Sequence[str]) -> torch.Tensor:
+        if not isinstance(values, pd.DataFrame):
+            values = np.asarray(values, dtype=np.float64)
+        scaled = self.transform.transform(values, columns=list(columns))
         return torch.as_tensor(scaled, dtype=torch.float32, device=self.device)
 
     def _unscale(self, values: torch.Tensor, columns: Sequence[str]) -> np.ndarray:
@@ -330,7 +352,7 @@ class GenerativeModule(pl.LightningModule):
                     pending.append(values[chunk:].copy())
                     values = values[:chunk]
                 held = len(pending[0]) if pending else 0
-                yield pd.DataFrame(values, columns=columns, copy=False)
+                yield self._named(pd.DataFrame(values, columns=columns, copy=False))
                 del values
 
     @torch.no_grad()
@@ -364,6 +386,10 @@ class GenerativeModule(pl.LightningModule):
             return values
         return np.concatenate([values, np.asarray(targets, dtype=np.float64)[:, None]], axis=1)
 
+    def _named(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Level codes of categorical columns as their part names (a numeric model: unchanged)."""
+        return self.transform.names(frame) if self.levels else frame
+
     def _inputs(
         self, frame: pd.DataFrame, target: TargetRequest
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -378,6 +404,8 @@ class GenerativeModule(pl.LightningModule):
             and self.target in frame.columns) else []
         _refuse_missing_values(frame, [*self.data_columns, *given_target])
         for name in [*self.data_columns, *given_target]:
+            if name in self.levels:
+                continue  # part names: the transform names a level it does not know
             series = frame[name]
             if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
                 raise KinsynthError(f"input table: column {name!r} holds {series.dtype} values, "
@@ -386,7 +414,8 @@ class GenerativeModule(pl.LightningModule):
             if bad:
                 raise KinsynthError(f"input table: column {name!r} has {bad} NaN or infinite "
                                     "value(s), expected finite numbers")
-        data = self._scale(frame[self.data_columns].to_numpy(), self.data_columns)
+        data = self._scale(frame[self.data_columns] if self.levels
+                           else frame[self.data_columns].to_numpy(), self.data_columns)
         if not self.conditional:
             return data, None
         if target is None:
@@ -404,9 +433,9 @@ class GenerativeModule(pl.LightningModule):
         self.eval()
         data, condition = self._inputs(frame, target)
         recon = self.reconstruct_scaled(data, condition)
-        return pd.DataFrame(
+        return self._named(pd.DataFrame(
             self._unscale(recon, self.data_columns), columns=self.data_columns, index=frame.index
-        )
+        ))
 
     def latent_columns(self) -> list[str]:
         """Names of the latent coordinates, the columns of :meth:`encode`'s frames."""
@@ -437,6 +466,20 @@ class GenerativeModule(pl.LightningModule):
         data, condition = self._inputs(frame, target)
         values = self.kl_scaled(data, condition).cpu().numpy().astype(np.float64)
         return pd.Series(values, index=frame.index, name="kl")
+
+
+def _checked_levels(
+    levels: dict[str, list[str]] | None, features: list[str]
+) -> dict[str, list[str]]:
+    """Levels of categorical features as plain lists of str (what a checkpoint may hold)."""
+    checked = {str(name): [str(v) for v in values] for name, values in (levels or {}).items()}
+    unknown = [name for name in checked if name not in features]
+    if unknown:
+        raise KinsynthError(f"model levels: {unknown} are not feature columns {features}")
+    few = [name for name, values in checked.items() if len(values) < 2]
+    if few:
+        raise KinsynthError(f"model levels: {few} need at least two levels each")
+    return checked
 
 
 def _refuse_missing_values(frame: pd.DataFrame, columns: Sequence[str]) -> None:

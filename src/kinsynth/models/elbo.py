@@ -7,16 +7,19 @@ same arithmetic, and so PPCA's closed-form posterior can report the same KL figu
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
+from torch.nn import functional
 
 LIKELIHOODS = ("fixed", "learned")
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
 def reconstruction_nll(
-    x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor | None = None
+    x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor | None = None,
+    categorical: Sequence[tuple[int, int]] = (),
 ) -> torch.Tensor:
     """Per-row negative log-likelihood of ``x`` under a Gaussian decoder.
 
@@ -24,11 +27,42 @@ def reconstruction_nll(
     the thesis's loss (a Gaussian with variance 1/2 up to a constant). With a learned per-feature
     ``log_var`` it is the full Gaussian NLL, which lets the model learn how noisy each column is
     instead of blurring every column towards its mean.
+
+    ``categorical`` lists the ``(start, stop)`` one-hot blocks of part-name columns: there
+    ``mean`` holds a softmax head's logits and the term is its cross-entropy with the observed
+    level (the categorical likelihood's NLL), added to the Gaussian term of the other columns.
     """
+    if categorical:
+        return _mixed_nll(x, mean, log_var, categorical)
     squared = (x - mean).pow(2)
     if log_var is None:
         return squared.sum(dim=1)
     return 0.5 * (log_var + squared * torch.exp(-log_var) + _LOG_2PI).sum(dim=1)
+
+
+def numeric_mask(width: int, categorical: Sequence[tuple[int, int]],
+                 device: torch.device | None = None) -> torch.Tensor:
+    """True at the model-space columns outside every categorical block."""
+    mask = torch.ones(width, dtype=torch.bool, device=device)
+    for start, stop in categorical:
+        mask[start:stop] = False
+    return mask
+
+
+def _mixed_nll(
+    x: torch.Tensor, out: torch.Tensor, log_var: torch.Tensor | None,
+    categorical: Sequence[tuple[int, int]],
+) -> torch.Tensor:
+    """Gaussian NLL of the numeric columns plus the cross-entropy of each categorical block."""
+    mask = numeric_mask(x.shape[1], categorical, x.device)
+    total = torch.zeros(x.shape[0], dtype=out.dtype, device=out.device)
+    if bool(mask.any()):
+        total = reconstruction_nll(
+            x[:, mask], out[:, mask], None if log_var is None else log_var[mask])
+    for start, stop in categorical:
+        level = x[:, start:stop].argmax(dim=1)
+        total = total + functional.cross_entropy(out[:, start:stop], level, reduction="none")
+    return total
 
 
 def kl_to_standard_normal(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+from torch.nn import functional
 
 from kinsynth.core.counts import positive_int
 from kinsynth.core.errors import KinsynthError
@@ -28,6 +29,7 @@ from kinsynth.models.elbo import (
     elbo_loss,
     kl_to_standard_normal,
     kl_weight,
+    numeric_mask,
     reconstruction_nll,
 )
 from kinsynth.models.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS
@@ -97,8 +99,9 @@ class LatentVariableModel(GenerativeModule):
         prior: str = "standard",
         lr_schedule: str = "constant",
         optimizer: Callable[..., torch.optim.Optimizer] | None = None,
+        levels: dict[str, list[str]] | None = None,
     ) -> None:
-        super().__init__(feature_columns, target, latent_dim, conditional, joint)
+        super().__init__(feature_columns, target, latent_dim, conditional, joint, levels)
         if likelihood not in LIKELIHOODS:
             raise KinsynthError(f"model.likelihood={likelihood!r}: expected one of {LIKELIHOODS}")
         if prior not in PRIORS:
@@ -115,7 +118,8 @@ class LatentVariableModel(GenerativeModule):
         self.save_hyperparameters(ignore=["optimizer"])
         self.automatic_optimization = False
         self.optimizer_factory = optimizer
-        data_dim, cond_dim = len(self.data_columns), len(self.condition_columns)
+        data_dim, cond_dim = self.data_width, len(self.condition_columns)
+        self.blocks = self.categorical_blocks
         self.encoder = mlp(data_dim + cond_dim, hidden, 2 * self.latent_dim, activation)
         self.decoder = mlp(self.latent_dim + cond_dim, hidden, data_dim, activation)
         self.log_var = nn.Parameter(torch.zeros(data_dim)) if likelihood == "learned" else None
@@ -146,7 +150,13 @@ class LatentVariableModel(GenerativeModule):
 
     def decode_mean(self, z: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
         mean = self.decoder(self._join(z, condition))
-        return torch.relu(mean) if self.output_relu else mean
+        if not self.output_relu:
+            return mean
+        if not self.blocks:
+            return torch.relu(mean)
+        # a softmax head's logits are not amounts: only the numeric columns are clipped at 0
+        mask = numeric_mask(mean.shape[1], self.blocks, mean.device)
+        return torch.where(mask, torch.relu(mean), mean)
 
     def decoder_log_var(self) -> torch.Tensor | None:
         return None if self.log_var is None else self.log_var.clamp(*_LOG_VAR_BOUNDS)
@@ -168,17 +178,24 @@ class LatentVariableModel(GenerativeModule):
                 z = z + (condition - self.prior_condition_mean) @ self.prior_slope.T
         mean = self.decode_mean(z, condition)
         log_var = self.decoder_log_var()
-        if log_var is None:
-            return mean
-        noise = torch.randn(mean.shape, generator=generator, device=self.device)
-        return mean + noise * torch.exp(0.5 * log_var)
+        values = mean
+        if log_var is not None:
+            noise = torch.randn(mean.shape, generator=generator, device=self.device)
+            values = mean + noise * torch.exp(0.5 * log_var)
+        for start, stop in self.blocks:
+            # a part is drawn from its softmax head, whatever the numeric likelihood
+            probs = torch.softmax(mean[:, start:stop], dim=1)
+            drawn = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+            values[:, start:stop] = functional.one_hot(drawn, stop - start).to(values.dtype)
+        return values
 
     def elbo(
         self, data: torch.Tensor, condition: torch.Tensor | None, beta: float
     ) -> ElboTerms:
         mu, log_var = self.encode_scaled(data, condition)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var)
-        recon = reconstruction_nll(data, self.decode_mean(z, condition), self.decoder_log_var())
+        recon = reconstruction_nll(data, self.decode_mean(z, condition), self.decoder_log_var(),
+                                   self.blocks)
         return elbo_loss(recon, kl_to_standard_normal(mu, log_var), beta, self.free_bits)
 
     @torch.no_grad()

@@ -25,7 +25,13 @@ Batch = tuple[torch.Tensor, torch.Tensor | None]
 
 
 class PPCAModel(GenerativeModule):
-    """Maximum-likelihood PPCA with ``latent_dim`` components."""
+    """Maximum-likelihood PPCA with ``latent_dim`` components.
+
+    A categorical column is modelled as its one-hot columns, as if they were Gaussian; a sample
+    decodes each block to its largest coordinate, the most likely level of that draw. It ignores
+    that a block sums to one and holds only 0 and 1: a baseline for the VAE's softmax heads, not
+    a model of part names.
+    """
 
     checkpoint_name = "PPCAModel"  # what 0.1.0 checkpoints record: never change it
     # buffers (registered in __init__): the fitted model travels with the checkpoint
@@ -42,11 +48,12 @@ class PPCAModel(GenerativeModule):
         conditional: bool = False,
         joint: bool = True,
         optimizer: object | None = None,
+        levels: dict[str, list[str]] | None = None,
     ) -> None:
-        super().__init__(feature_columns, target, latent_dim, conditional, joint)
+        super().__init__(feature_columns, target, latent_dim, conditional, joint, levels)
         self.save_hyperparameters(ignore=["optimizer"])
         self.automatic_optimization = False
-        n_columns = len(self.data_columns) + len(self.condition_columns)
+        n_columns = self.data_width + len(self.condition_columns)
         if self.latent_dim >= n_columns:
             raise KinsynthError(
                 f"latent_dim={self.latent_dim}: PPCA needs fewer latent dimensions than the "

@@ -49,14 +49,19 @@ def _interactive(sweeping: bool) -> bool:
     return sys.stdout.isatty() and not os.environ.get("CI") and not sweeping
 
 
-def build_model(cfg: DictConfig, features: list[str], target: str | None) -> GenerativeModule:
+def build_model(
+    cfg: DictConfig, features: list[str], target: str | None,
+    levels: dict[str, list[str]] | None = None,
+) -> GenerativeModule:
     """Instantiate ``cfg.model`` with its columns and the optimizer (a partial Hydra builds).
 
     ``model.network`` holds the encoder and decoder settings as one node, so an experiment sets
     them for every model of a sweep and a model without a network (PPCA) leaves that node unused.
     The constructor takes the network settings as its own arguments, so a checkpoint's stored
     hyperparameters read the same whatever the config's layout. The config's schema
-    (conf/schemas.py) refuses an unknown key as it is composed.
+    (conf/schemas.py) refuses an unknown key as it is composed. ``levels``: the categorical
+    features' levels, given to the model only when there are any, so a numeric run's stored
+    hyperparameters are unchanged.
     """
     model_cfg = plain_mapping(cfg.model)
     target_path = model_cfg.pop("_target_", None)
@@ -71,8 +76,10 @@ def build_model(cfg: DictConfig, features: list[str], target: str | None) -> Gen
     # Hydra instantiates it: a key added past the schema (``+model.x=``) is then one line naming
     # the model node (kinsynth.cli.guard.user_error), and no list reaches the model as a ListConfig
     node = OmegaConf.create({"model": {"_target_": target_path, **model_cfg}})
+    parts = {"levels": levels} if levels else {}
     return hydra.utils.instantiate(node.model, _convert_="all", feature_columns=features,
-                                   target=target, optimizer=hydra.utils.instantiate(cfg.optimizer))
+                                   target=target, optimizer=hydra.utils.instantiate(cfg.optimizer),
+                                   **parts)
 
 
 def _instantiate_group(group: DictConfig | None) -> list[pl.Callback]:
@@ -183,7 +190,7 @@ def _train(
     data = {"frame": frame} if frame is not None else {}
     datamodule = hydra.utils.instantiate(cfg.data, device=data_device, _convert_="all", **data)
     datamodule.setup("fit")
-    model = build_model(cfg, datamodule.features, datamodule.target)
+    model = build_model(cfg, datamodule.features, datamodule.target, datamodule.levels)
     train_targets = (
         None if datamodule.target is None else datamodule.train_frame[datamodule.target].to_numpy()
     )
