@@ -176,11 +176,12 @@ def test_simple_regret_on_an_enumerated_toy_library(tmp_path):
     assert summary["landscape_max"] == pytest.approx(1.5) and summary["landscape_max_exact"]
 
 
-def test_van_lent_level_distributions_by_hand():
+def test_van_lent_linear_level_distributions_by_hand():
     # one enzyme, two levels; predictions 4, 3, 2, 1 for levels 0, 0, 1, 1; thresholds 1, 2, 3:
     # above 1: levels (0, 0, 1) -> 2/3, 1/3; above 2: (0, 0) -> 1, 0; above 3: (0) -> 1, 0;
     # areas 8/3 and 1/3, normalised 8/9 and 1/9
-    dist = level_distributions(np.array([4.0, 3, 2, 1]), np.array([[0], [0], [1], [1]]), 2, 3)
+    dist = level_distributions(np.array([4.0, 3, 2, 1]), np.array([[0], [0], [1], [1]]), 2,
+                               thresholds="linear", n_thresholds=3)
     np.testing.assert_allclose(dist, [[8 / 9, 1 / 9]])
 
 
