@@ -39,7 +39,7 @@ def make_space(cfg: DictConfig) -> tuple[DesignSpace, Builder]:
                                   None if vary is None else list(vary))
     noise = cfg.get("noise") or {}
     builder = Builder(spec, str(noise.get("kind", "none")), float(noise.get("level", 0.0)),
-                      int(cfg.seed))
+                      int(cfg.seed), noise.get("clip"))
     return space, builder
 
 
