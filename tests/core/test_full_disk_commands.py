@@ -82,8 +82,30 @@ def _dbtl_report(root: Path) -> tuple[tuple[str, ...], Path]:
         root / "out"
 
 
+def _campaign(root: Path) -> tuple[tuple[str, ...], Path]:
+    return (("dbtl.py", "strategy=random", "initial_designs=6", "cycles=1",
+             "designs_per_cycle=4", "pool.n=200", f"pool.cache_dir={root / 'pool'}",
+             f"hydra.run.dir={root / 'run'}"), root / "run")
+
+
+def _propose(root: Path) -> tuple[tuple[str, ...], Path]:
+    from kinsynth.campaign.space import DesignSpace
+    from kinsynth.simulate.model import load_model
+
+    rng = np.random.default_rng(0)
+    built = DesignSpace.from_spec(load_model()).sample(12, rng)
+    built["Product_I"] = rng.uniform(0.5, 1.5, len(built))
+    (root / "built.csv").write_text(built.to_csv(index=False))
+    return (("dbtl.py", "step=propose", "strategy=random", f"data.path={root / 'built.csv'}",
+             "designs_per_cycle=4", f"out={root / 'plate' / 'plate.csv'}"), root / "plate")
+
+
 #: (command, the writer made to fail, its path argument, the final names it must not leave)
 CASES = [
+    (_campaign, (pd.DataFrame, "to_csv", 1), ["cycles.csv", "built.csv", "campaign.json"]),
+    (_campaign, (matplotlib.figure.Figure, "savefig", 1), ["flux_per_cycle.png",
+                                                            "campaign.json"]),
+    (_propose, (pd.DataFrame, "to_csv", 1), ["plate.csv"]),
     (_simulate, (pd.DataFrame, "to_csv", 1), ["sim.csv"]),
     (_report, (pd.DataFrame, "to_csv", 1), ["jobs.csv", "report.csv", "report.md"]),
     (_report, (Path, "write_text", 0), ["report.md"]),

@@ -107,6 +107,52 @@ def test_a_run_never_writes_through_a_link_or_into_a_fifo(
     assert sorted(p.relative_to(run) for p in run.rglob("*")) == before  # nothing removed
 
 
+#: every file a campaign directory holds
+CAMPAIGN_RUN_FILES = (
+    LOCK,
+    "dbtl.log",
+    "campaign.json",
+    "cycles.csv",
+    "built.csv",
+    "campaign_state.npz",
+    "flux_per_cycle.png",
+    ".hydra/config.yaml",
+)
+CAMPAIGN_ARGS = ("strategy=random", "initial_designs=6", "cycles=1", "designs_per_cycle=4",
+                 "pool.n=200")
+
+
+@pytest.fixture(scope="module")
+def finished_campaign(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("campaign")
+    run_cli("dbtl.py", *CAMPAIGN_ARGS, f"pool.cache_dir={root / 'pool'}",
+            f"hydra.run.dir={root / 'run'}", cwd=root)
+    return root / "run"
+
+
+@pytest.mark.parametrize("how", ["link", "fifo"])
+@pytest.mark.parametrize("name", CAMPAIGN_RUN_FILES)
+def test_a_campaign_never_writes_through_a_link_or_into_a_fifo(
+        finished_campaign: Path, tmp_path: Path, name: str, how: str):
+    run = tmp_path / "run"
+    shutil.copytree(finished_campaign, run, symlinks=True)
+    outside = tmp_path / "thesis.tex"
+    outside.write_text(OUTSIDE)
+    _replace(run / name, how, outside)
+    before = sorted(p.relative_to(run) for p in run.rglob("*"))
+    for extra in ("overwrite=true", f"resume={run}"):
+        with within(60):
+            result = run_cli("dbtl.py", *CAMPAIGN_ARGS, "cycles=2", extra,
+                             f"pool.cache_dir={finished_campaign.parent / 'pool'}",
+                             f"hydra.run.dir={run}", cwd=tmp_path, check=False)
+        assert result.returncode == 1, result.stderr[-2000:]
+        assert "Traceback" not in result.stderr
+        line = result.stderr.strip().splitlines()[-1]
+        assert name.split("/")[-1] in line and ("link" in line or "FIFO" in line), line
+        assert outside.read_text() == OUTSIDE
+        assert sorted(p.relative_to(run) for p in run.rglob("*")) == before  # nothing removed
+
+
 @pytest.mark.parametrize("how", ["link", "dangling", "fifo"])
 def test_the_lock_never_opens_a_link_or_a_special_file(tmp_path: Path, how: str):
     run = tmp_path / "run"
@@ -220,11 +266,11 @@ def test_a_command_started_beside_a_running_one_writes_nothing_there(
     real = training.run_training
     seen: dict[str, object] = {}
 
-    def with_a_second_command(cfg, output_dir, frame=None):
+    def with_a_second_command(cfg, output_dir, frame=None, sweeping=False):
         seen["second"] = run_cli("train.py", f"data.path={toy_csv}", f"hydra.run.dir={run}",
                                  *FAST_CVAE, "latent_dim=3", check=False, subprocess_=True)
         seen["config"] = (run / ".hydra" / "config.yaml").read_text()
-        return real(cfg, output_dir, frame)
+        return real(cfg, output_dir, frame, sweeping=sweeping)
 
     monkeypatch.setattr(training, "run_training", with_a_second_command)
     run_cli("train.py", f"data.path={toy_csv}", f"hydra.run.dir={run}", *FAST_CVAE,

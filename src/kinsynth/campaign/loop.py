@@ -11,19 +11,28 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from kinsynth.campaign import progress
 from kinsynth.campaign.build import Builder
 from kinsynth.campaign.features import standardised_log
 from kinsynth.campaign.judge import JUDGE_COLUMNS, library_judge
 from kinsynth.campaign.pool import library_top, reference_pool
 from kinsynth.campaign.schedule import batch_sizes
 from kinsynth.campaign.space import DesignSpace, design_keys, load_space_model
-from kinsynth.campaign.strategies import strategy_from_config
+from kinsynth.campaign.strategies import Strategy, strategy_from_config
 from kinsynth.campaign.strategies.random_designs import RandomStrategy
 from kinsynth.core.counts import whole_number
 from kinsynth.core.errors import KinsynthError
 from kinsynth.core.threads import use_threads
-from kinsynth.core.writing import FLOAT_FORMAT
-from kinsynth.runs.contract import CAMPAIGN, write_marker
+from kinsynth.core.writing import overwrite_flag, save_figure, write_csv
+from kinsynth.data.location import is_unset
+from kinsynth.runs.contract import (
+    BUILT,
+    CAMPAIGN,
+    CAMPAIGN_FIGURE,
+    CAMPAIGN_FILES,
+    CYCLES,
+    write_marker,
+)
 from kinsynth.runs.lock import RunDirectoryLock
 from kinsynth.simulate.library import shipped_library
 
@@ -71,27 +80,32 @@ def run_campaign(cfg: DictConfig, output_dir: str | Path) -> pd.DataFrame:
     """Run the configured campaign into ``output_dir``; returns the cycles table.
 
     The directory is locked for the whole campaign, with train.py's run lock: a second campaign
-    into it is refused at once and writes nothing there.
+    into it is refused at once and writes nothing there. Every cycle's results are written as it
+    finishes; ``resume=<dir>`` continues a stopped campaign (or a finished one whose ``cycles``
+    was raised) exactly where it stopped.
     """
     with RunDirectoryLock(Path(output_dir)):
         return _run_locked(cfg, Path(output_dir))
 
 
 def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
-    # the one finished marker, which the sweep summary and the reports read too
-    if (output_dir / CAMPAIGN).exists() and not cfg.get("overwrite", False):
-        raise KinsynthError(f"{output_dir}: holds a finished campaign (overwrite=true replaces it)")
+    resume = not is_unset(cfg.get("resume"))
+    _claim_directory(output_dir, resume, overwrite_flag(cfg.get("overwrite", False)))
     n_initial, per_cycle, cycles = _check_sizes(cfg)
     # a lone bo campaign on 2 cores proposes about twice as fast with threads=2 (docs/dbtl.md)
     use_threads(cfg.get("threads"))
     space, builder = make_space(cfg)
     target = builder.spec.target
     strategy = strategy_from_config(cfg.strategy, space, target, int(cfg.seed))
-    name, needed = strategy.name, strategy.min_measured
-    if cycles and n_initial < needed:
-        raise KinsynthError(f"initial_designs={n_initial}: strategy={name} fits on at least "
-                            f"{needed} built designs with a flux; expected initial_designs >= "
-                            f"{needed}")
+    if cycles and n_initial < strategy.min_measured:
+        raise KinsynthError(f"initial_designs={n_initial}: strategy={strategy.name} fits on at "
+                            f"least {strategy.min_measured} built designs with a flux; expected "
+                            f"initial_designs >= {strategy.min_measured}")
+    settings = progress.identity(cfg)
+    done = progress.load(output_dir, settings) if resume else None
+    if done is not None and done.cycles_done > cycles:
+        raise KinsynthError(f"resume={output_dir}: the campaign already ran "
+                            f"{done.cycles_done - 1} cycles; raise cycles= to continue it")
     pool_cfg = cfg.pool
     pool = reference_pool(builder, space, pool_cfg.n, int(pool_cfg.seed),
                           Path(str(pool_cfg.cache_dir)))
@@ -101,50 +115,102 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
                           int(pool_cfg.get("max_enumerate", 20000)),
                           Path(str(pool_cfg.cache_dir)), int(cfg.seed))
     rng = np.random.default_rng([int(cfg.seed), 1])
+    state = done or progress.Progress(pd.DataFrame(), [], {}, {})
+    if done is not None:
+        progress.restore(rng, done.rng_state)
+        progress.restore(builder.rng, done.builder_state)
+        (output_dir / CAMPAIGN).unlink(missing_ok=True)  # continued: no longer finished
+        log.info("resuming %s after cycle %d", output_dir, done.cycles_done - 1)
     output_dir.mkdir(parents=True, exist_ok=True)
     writer = _tensorboard(output_dir)
-
-    built = pd.DataFrame()
-    rows = []
-    for cycle in range(cycles + 1):
+    for cycle in range(state.cycles_done, cycles + 1):
         started = time.perf_counter()
-        if cycle == 0:
-            batch = space.snap(space.sample(n_initial, rng))
-        elif (measured := int(np.isfinite(built[target].to_numpy(float)).sum())) < needed:
-            log.warning("cycle %d: %d built design(s) have a flux, strategy=%s needs %d; this "
-                        "batch is random", cycle, measured, name, needed)
-            batch = RandomStrategy(space, target).propose(built, per_cycle[cycle - 1], rng)
-        else:
-            batch = strategy.propose(built, per_cycle[cycle - 1], rng)
+        size = per_cycle[cycle - 1] if cycle else n_initial
+        batch = _propose(cycle, state.built, strategy, space, target, n_initial, size, rng)
         propose_seconds = time.perf_counter() - started
         started = time.perf_counter()
         measured, true_flux, valid = builder.build(batch)
         batch = batch.assign(**{target: np.where(valid, measured, np.nan)}, valid=valid,
                              true_flux=true_flux, cycle=cycle)
-        built = pd.concat([built, batch], ignore_index=True)
-        row = _cycle_row(cycle, built, batch, pool, space, target, top100)
+        state.built = pd.concat([state.built, batch], ignore_index=True)
+        row = _cycle_row(cycle, state.built, batch, pool, space, target, top100)
         # the paper's figure of merit: a judge refitted on every measured build (judge.py)
-        row.update(judge.score(built, space, target) if judge is not None else
+        row.update(judge.score(state.built, space, target) if judge is not None else
                    dict.fromkeys(JUDGE_COLUMNS, np.nan))
         row.update(propose_seconds=propose_seconds, build_seconds=time.perf_counter() - started)
-        rows.append(row)
+        state.rows.append(row)
+        state.rng_state = rng.bit_generator.state
+        state.builder_state = builder.rng.bit_generator.state
+        _write_results(output_dir, state, pool, library_max, settings)
         log.info("cycle %d: built %d, best %.4g, top designs %d", cycle, row["n_built"],
                  row["best_flux"], row["cumulative_top"])
         if writer is not None:
             for key, value in row.items():
                 if key != "cycle" and np.isfinite(value):
                     writer.add_scalar(f"campaign/{key}", value, cycle)
-    table = pd.DataFrame(rows)
-    landscape_max = landscape_maximum(pool.flux, built["true_flux"].to_numpy(float), library_max)
+    if writer is not None:
+        writer.close()
+    return _finish(output_dir, state, pool, library_max, top100, strategy.name, int(cfg.seed),
+                   target)
+
+
+def _claim_directory(output_dir: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse a directory holding another campaign, or clear it for ``overwrite=true``."""
+    if resume:
+        return
+    finished = (output_dir / CAMPAIGN).exists()
+    stopped = (output_dir / progress.STATE).exists()
+    if (finished or stopped) and not overwrite:
+        what = "a finished campaign" if finished else "a stopped campaign"
+        raise KinsynthError(f"{output_dir}: holds {what} (resume={output_dir} continues it with "
+                            "more cycles, overwrite=true replaces it)")
+    if overwrite:  # only what a campaign writes: its files and its TensorBoard events
+        for name in (CAMPAIGN, *CAMPAIGN_FILES):
+            (output_dir / name).unlink(missing_ok=True)
+        for events in (output_dir / "tensorboard").glob("events.out.tfevents.*"):
+            events.unlink()
+
+
+def _propose(cycle: int, built: pd.DataFrame, strategy: Strategy, space: DesignSpace,
+             target: str, n_initial: int, per_cycle: int,
+             rng: np.random.Generator) -> pd.DataFrame:
+    """Cycle 0's random library, else the strategy's batch (random while too few have a flux)."""
+    if cycle == 0:
+        return space.snap(space.sample(n_initial, rng))
+    measured = int(np.isfinite(built[target].to_numpy(float)).sum())
+    if measured < strategy.min_measured:
+        log.warning("cycle %d: %d built design(s) have a flux, strategy=%s needs %d; this "
+                    "batch is random", cycle, measured, strategy.name, strategy.min_measured)
+        return RandomStrategy(space, target).propose(built, per_cycle, rng)
+    return strategy.propose(built, per_cycle, rng)
+
+
+def _table(state: progress.Progress, pool: Any, library_max: float | None) -> pd.DataFrame:
+    table = pd.DataFrame(state.rows)
+    landscape_max = landscape_maximum(pool.flux, state.built["true_flux"].to_numpy(float),
+                                      library_max)
     table["simple_regret"] = landscape_max - table["best_true_flux"]
-    table.to_csv(output_dir / "cycles.csv", index=False, float_format=FLOAT_FORMAT)
-    built.drop(columns="true_flux").to_csv(output_dir / "built.csv", index=False,
-                                           float_format=FLOAT_FORMAT)
-    _figure(built, pool, target, output_dir / "flux_per_cycle.png", name)
+    return table
+
+
+def _write_results(output_dir: Path, state: progress.Progress, pool: Any,
+                   library_max: float | None, settings: dict[str, Any]) -> None:
+    """The tables a user reads and the state ``resume=`` reads, each written atomically."""
+    write_csv(_table(state, pool, library_max), output_dir / CYCLES)
+    write_csv(state.built.drop(columns="true_flux"), output_dir / BUILT)
+    progress.save(output_dir, state, settings)
+
+
+def _finish(output_dir: Path, state: progress.Progress, pool: Any, library_max: float | None,
+            top100: set | None, name: str, seed: int, target: str) -> pd.DataFrame:
+    """The figure and, last and atomically, the finished marker ``campaign.json``."""
+    table, built = _table(state, pool, library_max), state.built
+    _figure(built, pool, target, output_dir / CAMPAIGN_FIGURE, name)
     reached = np.flatnonzero(np.nan_to_num(built["true_flux"].to_numpy(float), nan=-np.inf)
                              >= pool.q99)
+    landscape_max = landscape_maximum(pool.flux, built["true_flux"].to_numpy(float), library_max)
     summary = {
-        "strategy": name, "seed": int(cfg.seed), "pool_q95": pool.q95, "pool_q99": pool.q99,
+        "strategy": name, "seed": seed, "pool_q95": pool.q95, "pool_q99": pool.q99,
         "cumulative_top": int(table["cumulative_top"].iloc[-1]),
         "best_true_flux": float(table["best_true_flux"].iloc[-1]),
         # strains built (in build order) until one reached the pool's 99th percentile
@@ -160,8 +226,6 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
         "simple_regret": float(table["simple_regret"].iloc[-1]),
     }
     write_marker(output_dir / CAMPAIGN, summary)  # last, atomically: the campaign is finished
-    if writer is not None:
-        writer.close()
     return table
 
 
@@ -260,5 +324,5 @@ def _figure(built: pd.DataFrame, pool: Any, target: str, path: Path, name: str) 
     ax.set_title(f"{name}: flux per cycle")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)

@@ -37,6 +37,12 @@ HYDRA = Path(".hydra") / "hydra.yaml"
 OVERRIDES = Path(".hydra") / "overrides.yaml"
 METRICS = "metrics.json"
 CAMPAIGN = "campaign.json"
+#: a campaign's results, rewritten atomically after every cycle, and the state resume= reads
+CYCLES = "cycles.csv"
+BUILT = "built.csv"
+CAMPAIGN_FIGURE = "flux_per_cycle.png"
+CAMPAIGN_STATE = "campaign_state.npz"
+CAMPAIGN_FILES = (CYCLES, BUILT, CAMPAIGN_FIGURE, CAMPAIGN_STATE)
 #: finished markers: a training run's, a campaign's
 MARKERS = (METRICS, CAMPAIGN)
 ERROR = "error.txt"
@@ -58,8 +64,8 @@ OWN_FILES = {
 #: folders included (everything below them counts): none may be a link or a special file.
 #: ``*.log`` is Hydra's job log (``train.log``, ``dbtl.log``). Extend it with a new file a run
 #: writes; tests/runs/test_no_writes_through_links.py tests each name.
-WRITTEN = (LOCK, "*.log", METRICS, CAMPAIGN, SYNTHETIC, ERROR, ".hydra", CHECKPOINTS, "figures",
-           "tensorboard", "csv")
+WRITTEN = (LOCK, "*.log", METRICS, CAMPAIGN, *CAMPAIGN_FILES, SYNTHETIC, ERROR, ".hydra",
+           CHECKPOINTS, "figures", "tensorboard", "csv")
 
 # ---------------------------------------------------------------------------------- identity
 
