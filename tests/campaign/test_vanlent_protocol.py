@@ -207,3 +207,30 @@ def test_a_bad_judge_setting_is_one_line(tmp_path, compose_dbtl):
     cfg = compose_dbtl("strategy=random", "metrics.judge=maybe", "pool.n=200")
     with pytest.raises(KinsynthError, match="metrics.judge='maybe': expected true, false or auto"):
         run_campaign(cfg, tmp_path / "run")
+
+
+def test_a_stopped_schedule_resumes_to_the_same_builds_and_judge_figures(tmp_path, compose_dbtl,
+                                                                         monkeypatch):
+    import pandas as pd
+
+    from kinsynth.campaign import loop, run_campaign
+
+    settings = ["strategy=recommender", "strategy.pool_size=50", *toy(tmp_path), *TOY_LIBRARY]
+    whole = run_campaign(compose_dbtl(*settings), tmp_path / "whole")
+    run = tmp_path / "stopped"
+    propose = loop._propose
+
+    def stop_at_2(cycle, *args):
+        if cycle == 2:
+            raise KeyboardInterrupt
+        return propose(cycle, *args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(loop, "_propose", stop_at_2)
+        with pytest.raises(KeyboardInterrupt):
+            run_campaign(compose_dbtl(*settings), run)
+    resumed = run_campaign(compose_dbtl(*settings, f"resume={run}"), run)
+    assert list(resumed["n_built"]) == [4, 7, 9]  # 4, then the schedule's 3 and 2
+    timing = ["propose_seconds", "build_seconds", "judge_seconds"]
+    pd.testing.assert_frame_equal(resumed.drop(columns=timing), whole.drop(columns=timing))
+    assert resumed["library_r2"].notna().all()
