@@ -78,12 +78,13 @@ VANLENT2023_PAPER_SD = {"50+4x50": (6.3, 17.4), "150,50,25,25,25": (5.4, 18.8),
                         "25,25,50,150,25": (8.9, 18.6)}
 
 
-def vanlent2023_sweeps(strategies: list[str], seeds: list[int] | None,
-                       out: Path) -> list[tuple[str, list[str], list[int], Path]]:
+def vanlent2023_sweeps(strategies: list[str], seeds: list[int] | None, out: Path,
+                       schedules: list[str] | None = None
+                       ) -> list[tuple[str, list[str], list[int], Path]]:
     """(schedule, strategies, seeds, sweep folder) of each sweep the protocol runs: the
     protocol's seed counts, or ``seeds`` for every strategy."""
     sweeps = []
-    for schedule in VANLENT2023_SCHEDULES:
+    for schedule in schedules or VANLENT2023_SCHEDULES:
         groups: dict[tuple[int, ...], list[str]] = {}
         for strategy in strategies:
             count = VANLENT2023_SEEDS.get((schedule, strategy), VANLENT2023_OTHER_SEEDS)
@@ -149,7 +150,7 @@ def vanlent2023_report(folders: dict[str, list[Path]], out: Path) -> str:
 
 def run_vanlent2023(args: argparse.Namespace, env: dict[str, str]) -> int:
     seeds = [0] if args.quick else args.seeds
-    sweeps = vanlent2023_sweeps(args.strategies, seeds, args.out)
+    sweeps = vanlent2023_sweeps(args.strategies, seeds, args.out, args.schedules)
     folders: dict[str, list[Path]] = {}
     started = time.perf_counter()
     for schedule, strategies, seeds, sweep_dir in sweeps:
@@ -215,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--protocol", choices=["vanlent2023"], default=None,
                         help="a published protocol instead of the landscapes x schedule sweep")
     parser.add_argument("--quick", action="store_true", help="--protocol: one seed each")
+    parser.add_argument("--schedules", nargs="+", default=None,
+                        choices=list(VANLENT2023_SCHEDULES), help="--protocol: these only")
     parser.add_argument("--report-only", action="store_true",
                         help="--protocol: write the table from the campaigns already under --out")
     args = parser.parse_args(argv)

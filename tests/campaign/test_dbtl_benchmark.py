@@ -82,6 +82,11 @@ def test_the_vanlent2023_protocol_runs_their_schedules_noise_and_seed_counts(tmp
                            "vanlent", "--out", str(tmp_path)]) == 0
     quick = capsys.readouterr().out.splitlines()
     assert len(quick) == 3 and all("strategy=vanlent seed=0 " in line for line in quick)
+    assert _script().main(["--protocol", "vanlent2023", "--dry-run", "--seeds", "3", "4",
+                           "--schedules", "25,25,50,150,25", "--out", str(tmp_path)]) == 0
+    chosen = capsys.readouterr().out.splitlines()
+    assert len(chosen) == 1 and "seed=3,4 " in chosen[0] and "designs_per_cycle=[25,50,150,25]" \
+        in chosen[0]
 
 
 def _campaign(folder: Path, strategy: str, seed: int, predicted: list[float],
