@@ -101,11 +101,15 @@ def _folder(schedule: str) -> str:
 
 
 def vanlent2023_command(schedule: str, strategies: list[str], seeds: list[int],
-                        sweep_dir: Path, n_jobs: int) -> list[str]:
+                        sweep_dir: Path, n_jobs: int, launcher: str = "local_parallel",
+                        extra: list[str] | None = None) -> list[str]:
+    """One sweep's ``dbtl.py -m``: on ``n_jobs`` local cores, or one SLURM array task per
+    campaign (``launcher=slurm``; ``extra`` carries e.g. ``hydra.launcher.partition=<p>``)."""
+    where = [f"hydra.launcher.n_jobs={n_jobs}"] if launcher == "local_parallel" else []
     return [sys.executable, "dbtl.py", "-m", f"strategy={','.join(strategies)}",
             f"seed={','.join(map(str, seeds))}", *VANLENT2023_SETTINGS,
-            *VANLENT2023_SCHEDULES[schedule], "hydra/launcher=local_parallel",
-            f"hydra.launcher.n_jobs={n_jobs}", f"hydra.sweep.dir={sweep_dir}"]
+            *VANLENT2023_SCHEDULES[schedule], f"hydra/launcher={launcher}", *where,
+            *(extra or []), f"hydra.sweep.dir={sweep_dir}"]
 
 
 def vanlent2023_report(folders: dict[str, list[Path]], out: Path) -> str:
@@ -154,7 +158,8 @@ def run_vanlent2023(args: argparse.Namespace, env: dict[str, str]) -> int:
     folders: dict[str, list[Path]] = {}
     started = time.perf_counter()
     for schedule, strategies, seeds, sweep_dir in sweeps:
-        command = vanlent2023_command(schedule, strategies, seeds, sweep_dir, args.jobs)
+        command = vanlent2023_command(schedule, strategies, seeds, sweep_dir, args.jobs,
+                                      args.launcher, args.override)
         print(" ".join(command[1:]), flush=True)
         folders.setdefault(schedule, []).append(sweep_dir)
         if args.dry_run or args.report_only:
@@ -218,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="--protocol: one seed each")
     parser.add_argument("--schedules", nargs="+", default=None,
                         choices=list(VANLENT2023_SCHEDULES), help="--protocol: these only")
+    parser.add_argument("--launcher", choices=["local_parallel", "slurm"],
+                        default="local_parallel", help="--protocol: where the campaigns run")
+    parser.add_argument("--override", nargs="+", default=[],
+                        help="--protocol: more dbtl.py overrides, e.g. "
+                             "hydra.launcher.partition=<partition>")
     parser.add_argument("--report-only", action="store_true",
                         help="--protocol: write the table from the campaigns already under --out")
     args = parser.parse_args(argv)

@@ -87,6 +87,12 @@ def test_the_vanlent2023_protocol_runs_their_schedules_noise_and_seed_counts(tmp
     chosen = capsys.readouterr().out.splitlines()
     assert len(chosen) == 1 and "seed=3,4 " in chosen[0] and "designs_per_cycle=[25,50,150,25]" \
         in chosen[0]
+    assert _script().main(["--protocol", "vanlent2023", "--dry-run", "--launcher", "slurm",
+                           "--override", "hydra.launcher.partition=p1", "--out",
+                           str(tmp_path)]) == 0
+    cluster = capsys.readouterr().out.splitlines()
+    assert all("hydra/launcher=slurm hydra.launcher.partition=p1 hydra.sweep.dir=" in line and
+               "n_jobs" not in line for line in cluster)
 
 
 def _campaign(folder: Path, strategy: str, seed: int, predicted: list[float],
