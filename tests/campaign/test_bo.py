@@ -31,7 +31,8 @@ SPACES = {
     "library": ["space.levels=[0.5,0.75,1,1.5,2]"],
     # 5 x 5 x 5 = 125 designs: enumerated whole (bo: optimize_acqf_discrete over all of it)
     "enumerated": ["space.levels=[0.5,0.75,1,1.5,2]",
-                   "space.vary=[vmax_forward_Enz_A,vmax_forward_TKT2,km_substrate1_Enz_A]"],
+                   "space.vary=[vmax_forward_Enz_A,vmax_forward_TKT2,km_substrate1_Enz_A]",
+                   "metrics.judge=false"],  # the judge has its own tests
 }
 
 
@@ -166,6 +167,7 @@ def test_simple_regret_on_an_enumerated_toy_library(tmp_path):
         "id,low,high\nk_in,0.5,1.5\nvmax_out,0.5,2.0\nkm_out,0.5,2.0\n")
     cfg = compose(tmp_path, "strategy=random", "initial_designs=3", "cycles=1",
                   "designs_per_cycle=3", "pool.n=200", "space.levels=[0.5,1,1.5]",
+                  "metrics.judge=false",
                   f"space.model_file={tmp_path}/toy.ant", f"space.ranges={tmp_path}/ranges.csv",
                   "space.flux=J_out")
     table = run_campaign(cfg, tmp_path / "run")
@@ -176,11 +178,12 @@ def test_simple_regret_on_an_enumerated_toy_library(tmp_path):
     assert summary["landscape_max"] == pytest.approx(1.5) and summary["landscape_max_exact"]
 
 
-def test_van_lent_level_distributions_by_hand():
+def test_van_lent_linear_level_distributions_by_hand():
     # one enzyme, two levels; predictions 4, 3, 2, 1 for levels 0, 0, 1, 1; thresholds 1, 2, 3:
     # above 1: levels (0, 0, 1) -> 2/3, 1/3; above 2: (0, 0) -> 1, 0; above 3: (0) -> 1, 0;
     # areas 8/3 and 1/3, normalised 8/9 and 1/9
-    dist = level_distributions(np.array([4.0, 3, 2, 1]), np.array([[0], [0], [1], [1]]), 2, 3)
+    dist = level_distributions(np.array([4.0, 3, 2, 1]), np.array([[0], [0], [1], [1]]), 2,
+                               thresholds="linear", n_thresholds=3)
     np.testing.assert_allclose(dist, [[8 / 9, 1 / 9]])
 
 

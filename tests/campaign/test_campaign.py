@@ -221,7 +221,8 @@ def test_a_campaign_sweep_ends_with_its_table(tmp_path):
 
 
 LIBRARY = ["space.levels=[0.5,0.75,1,1.5,2]",
-           "space.vary=[vmax_forward_Enz_A,vmax_forward_TKT2,km_substrate1_Enz_A]"]
+           "space.vary=[vmax_forward_Enz_A,vmax_forward_TKT2,km_substrate1_Enz_A]",
+           "metrics.judge=false"]  # the judge has its own tests (test_vanlent_protocol.py)
 
 
 def test_a_library_over_a_few_columns_counts_its_true_top100(tmp_path, spec):

@@ -14,7 +14,9 @@ from omegaconf import DictConfig
 from kinsynth.campaign import progress
 from kinsynth.campaign.build import Builder
 from kinsynth.campaign.features import standardised_log
+from kinsynth.campaign.judge import JUDGE_COLUMNS, library_judge
 from kinsynth.campaign.pool import library_top, reference_pool
+from kinsynth.campaign.schedule import batch_sizes
 from kinsynth.campaign.space import DesignSpace, design_keys, drop_built, load_space_model
 from kinsynth.campaign.strategies import Strategy, strategy_from_config
 from kinsynth.campaign.strategies.base import top_up
@@ -49,7 +51,7 @@ def make_space(cfg: DictConfig) -> tuple[DesignSpace, Builder]:
                                   None if vary is None else list(vary))
     noise = cfg.get("noise") or {}
     builder = Builder(spec, str(noise.get("kind", "none")), noise.get("level", 0.0),
-                      int(cfg.seed))
+                      int(cfg.seed), noise.get("clip"))
     return space, builder
 
 
@@ -67,11 +69,12 @@ def batch_diversity(designs: pd.DataFrame, space: DesignSpace,
     return float(pdist(standardised_log(designs, space)).mean()), len(designs)
 
 
-def _check_sizes(cfg: DictConfig) -> tuple[int, int, int]:
-    sizes = []
-    for key in ("initial_designs", "designs_per_cycle", "cycles"):
-        sizes.append(whole_number(key, cfg.get(key), minimum=0 if key == "cycles" else 1))
-    return sizes[0], sizes[1], sizes[2]
+def _check_sizes(cfg: DictConfig) -> tuple[int, list[int], int]:
+    """initial_designs, each cycle's batch size (designs_per_cycle: one size for every cycle,
+    or a list of one per cycle, as van Lent et al.'s schedules) and cycles."""
+    n_initial = whole_number("initial_designs", cfg.get("initial_designs"))
+    cycles = whole_number("cycles", cfg.get("cycles"), minimum=0)
+    return n_initial, batch_sizes(cfg.get("designs_per_cycle"), cycles), cycles
 
 
 def run_campaign(cfg: DictConfig, output_dir: str | Path) -> pd.DataFrame:
@@ -111,6 +114,9 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
                           Path(str(pool_cfg.cache_dir)))
     top100 = _library_top100(builder, space, pool_cfg)
     library_max = _library_max(builder, space, pool_cfg) if top100 is not None else None
+    judge = library_judge(cfg.get("metrics") or {}, builder, space,
+                          int(pool_cfg.get("max_enumerate", 20000)),
+                          Path(str(pool_cfg.cache_dir)), int(cfg.seed))
     rng = np.random.default_rng([int(cfg.seed), 1])
     state = done or progress.Progress(pd.DataFrame(), [], {}, {})
     if done is not None:
@@ -122,7 +128,8 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
     writer = _tensorboard(output_dir, strategy.name)
     for cycle in range(state.cycles_done, cycles + 1):
         started = time.perf_counter()
-        batch = _propose(cycle, state.built, strategy, space, target, n_initial, per_cycle, rng)
+        size = per_cycle[cycle - 1] if cycle else n_initial
+        batch = _propose(cycle, state.built, strategy, space, target, n_initial, size, rng)
         propose_seconds = time.perf_counter() - started
         started = time.perf_counter()
         measured, true_flux, valid = builder.build(batch)
@@ -130,6 +137,9 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
                              true_flux=true_flux, cycle=cycle)
         state.built = pd.concat([state.built, batch], ignore_index=True)
         row = _cycle_row(cycle, state.built, batch, pool, space, target, top100)
+        # the paper's figure of merit: a judge refitted on every measured build (judge.py)
+        row.update(judge.score(state.built, space, target) if judge is not None else
+                   dict.fromkeys(JUDGE_COLUMNS, np.nan))
         row.update(propose_seconds=propose_seconds, build_seconds=time.perf_counter() - started)
         state.rows.append(row)
         state.rng_state = rng.bit_generator.state
@@ -187,24 +197,27 @@ def _initial_library(space: DesignSpace, n: int, rng: np.random.Generator) -> pd
     return space.snap(top_up(distinct.reset_index(drop=True), designs.iloc[:0], n, space, rng))
 
 
-def _announce_library(space: DesignSpace, n_initial: int, per_cycle: int, cycles: int) -> None:
+def _announce_library(space: DesignSpace, n_initial: int, per_cycle: list[int],
+                      cycles: int) -> None:
     """One line before the first build when the library holds fewer designs than the campaign
     plans to build: each design is built once, so the last cycles build nothing."""
-    planned = n_initial + per_cycle * cycles
+    planned = n_initial + sum(per_cycle)
     size = space.library_size
     if not space.discrete or size >= planned:
         return
     left, counts = int(size), []
-    for want in [n_initial] + [per_cycle] * cycles:
+    for want in [n_initial, *per_cycle]:
         counts.append(min(want, left))
         left -= counts[-1]
     empty = [c for c, k in enumerate(counts) if k == 0]
     after = (f"; cycles {empty[0]}-{cycles} build nothing" if len(empty) > 1 else
              f"; cycle {empty[0]} builds nothing" if empty else "")
+    batches = (f"{cycles} cycles x {per_cycle[0]}" if len(set(per_cycle)) == 1 else
+               f"cycles of {per_cycle}")
     log.warning("the library holds %d design(s) (space.levels x space.vary), fewer than the %d "
-                "strains this campaign plans (initial_designs=%d + %d cycles x %d): each design "
-                "is built once, so at most %d are built%s", int(size), planned, n_initial,
-                cycles, per_cycle, int(size), after)
+                "strains this campaign plans (initial_designs=%d + %s): each design is built "
+                "once, so at most %d are built%s", int(size), planned, n_initial, batches,
+                int(size), after)
 
 
 def _log_cycle(cycle: int, n_new: int, row: dict[str, float], space: DesignSpace) -> None:
@@ -260,6 +273,9 @@ def _finish(output_dir: Path, state: progress.Progress, pool: Any, library_max: 
         "strains_to_q99": int(reached[0]) + 1 if len(reached) else None,
         "top100_found": None if top100 is None else int(table["top100_found"].iloc[-1]),
         "top1_found": int(table["top1_found"].iloc[-1]),
+        # the judge's last figures (judge.py); None where it is off
+        "top100_predicted": _finite_or_none(table["top100_predicted"].iloc[-1], int),
+        "library_r2": _finite_or_none(table["library_r2"].iloc[-1], float),
         # exact on an enumerated library; else the best of the pool and of this campaign's builds
         # (scripts/dbtl_report.py recomputes it with every campaign of a sweep)
         "landscape_max": landscape_max, "landscape_max_exact": library_max is not None,
@@ -299,6 +315,10 @@ def _cycle_row(cycle: int, built: pd.DataFrame, batch: pd.DataFrame, pool: Any,
     if top100 is not None:
         row["top100_found"] = len(top100 & set(design_keys(built, space.columns)))
     return row
+
+
+def _finite_or_none(value: float, kind: type) -> Any:
+    return kind(value) if np.isfinite(value) else None
 
 
 def _library_top100(builder: Builder, space: DesignSpace, pool_cfg: DictConfig) -> set | None:

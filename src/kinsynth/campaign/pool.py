@@ -120,11 +120,18 @@ def reference_pool(builder: Builder, space: DesignSpace, n: int, seed: int,
                          simulated)
 
 
-def library_top(builder: Builder, space: DesignSpace, k: int, cache_dir: Path) -> pd.DataFrame:
-    """The true top ``k`` designs of a whole discrete library (simulated once, then cached)."""
+def library_flux(builder: Builder, space: DesignSpace,
+                 cache_dir: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every design of a discrete library and its noise-free flux (simulated once, then cached)."""
     grid = space.enumerate()
     path = Path(cache_dir) / f"library-{pool_key(builder, space, len(grid), 0)}.npy"
     flux, _ = _cached_flux(path, "the whole library", lambda: grid, builder, len(grid))
+    return grid, flux
+
+
+def library_top(builder: Builder, space: DesignSpace, k: int, cache_dir: Path) -> pd.DataFrame:
+    """The true top ``k`` designs of a whole discrete library (simulated once, then cached)."""
+    grid, flux = library_flux(builder, space, cache_dir)
     valid = np.flatnonzero(np.isfinite(flux))  # a design that fails is never a top design
     order = valid[np.argsort(-flux[valid], kind="stable")[:k]]
     return grid.iloc[order]

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from kinsynth.core.errors import KinsynthError
 from kinsynth.core.writing import atomic_path
@@ -28,7 +28,7 @@ from kinsynth.runs.contract import CAMPAIGN_STATE as STATE
 
 #: the settings that define a campaign: a resumed one must keep them (``cycles`` may grow)
 IDENTITY = ("seed", "strategy", "space", "noise", "pool.n", "pool.seed", "pool.max_enumerate",
-            "initial_designs", "designs_per_cycle")
+            "initial_designs", "designs_per_cycle", "metrics")
 VERSION = 1
 
 
@@ -38,7 +38,7 @@ def identity(cfg: DictConfig) -> dict[str, Any]:
     for key in IDENTITY:
         value = OmegaConf.select(cfg, key, default=None)
         out[key] = OmegaConf.to_container(value, resolve=True) if isinstance(
-            value, DictConfig) else value
+            value, (DictConfig, ListConfig)) else value
     return json.loads(json.dumps(out, default=str))  # the JSON form, compared as stored
 
 

@@ -116,6 +116,9 @@ def comparison_table(summaries: pd.DataFrame) -> pd.DataFrame:
             "top1_found": _mean_sd(group.get("top1_found", pd.Series(dtype=float))),
             "simple_regret": _mean_sd(best - group["best_true_flux"]),
             "top100_found": _mean_sd(group["top100_found"]),
+            # the paper's figure of merit (campaign/judge.py), where the judge ran
+            "top100_predicted": _mean_sd(group.get("top100_predicted", pd.Series(dtype=float))),
+            "library_r2": _mean_sd(group.get("library_r2", pd.Series(dtype=float))),
             "batch_diversity": _mean_sd(group["batch_diversity"]),
             "failed_share": _mean_sd(group["failed_share"]),
         })
@@ -126,15 +129,14 @@ def write_report(sweeps: Sequence[Path], out: Path) -> str:
     check_writable_dir(out, "--out")  # a read-only --out is found before the sweep is read
     cycles, summaries = collect(sweeps)
     table = comparison_table(summaries)
-    header = "| " + " | ".join(table.columns) + " |"
-    lines = [header, "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.to_numpy()]
+    lines = [markdown(table)]
     best, exact = landscape_max(summaries)
     reference = ("exact maximum (the library enumerated)" if exact else
                  "best known flux (the best of the reference pool and of every design built "
                  "in these campaigns)")
     lines += ["", f"simple_regret: the landscape's {reference}, {best:.4g}, minus the best true "
-              "flux a campaign built; batch_diversity and failed_share: mean over cycles 1-4"]
+              "flux a campaign built; batch_diversity and failed_share: mean over the proposed "
+              "cycles; top100_predicted and library_r2: the judge after the last cycle"]
     text = "\n".join(lines)
     # each whole under its name or absent (a full disk is one line), never through a link
     write_text(text + "\n", out / "dbtl_report.md", key="--out")
@@ -173,6 +175,81 @@ def _figure(cycles: pd.DataFrame, path: Path) -> None:
         ax.set_title(f"mean ± sd over {n_seeds} seeds")
         ax.set_ylim(bottom=0)
         ax.legend()
+    fig.tight_layout()
+    try:
+        save_figure(fig, path, overwrite=True, key="--out", dpi=120)
+    finally:
+        plt.close(fig)
+
+
+# ------------------------------------------------------------------ a protocol beside a paper
+
+def protocol_table(campaigns: dict[str, Sequence[Path]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per schedule and strategy, the last cycle's figures over seeds, and every cycle's mean and
+    sd of ``top100_predicted`` (the curve). ``campaigns`` maps a schedule's name to its folders.
+
+    Cycle ``c`` of a campaign is cycle ``c + 1`` of van Lent et al., who count the initial
+    library as cycle 1.
+    """
+    rows, curves = [], []
+    for schedule, folders in campaigns.items():
+        cycles, summaries = collect(folders)
+        last = cycles[cycles["cycle"] == cycles["cycle"].max()]
+        for strategy, group in last.groupby("strategy", sort=False):
+            built = group["top100_found"]
+            rows.append({
+                "schedule": schedule, "strategy": strategy, "seeds": len(group),
+                "top100_predicted": _mean_sd(group["top100_predicted"]),
+                "library_r2": _mean_sd(group["library_r2"]),
+                "top100_found": _mean_sd(built),
+                "built_a_top100": f"{int((built >= 1).sum())}/{len(group)}",
+                "best_true_flux": _mean_sd(group["best_true_flux"]),
+            })
+        stats = cycles.groupby(["strategy", "cycle"], sort=False)["top100_predicted"]
+        curve = stats.agg(["mean", "std", "count"]).reset_index()
+        curve.insert(0, "schedule", schedule)
+        curves.append(curve)
+    return pd.DataFrame(rows), pd.concat(curves, ignore_index=True)
+
+
+def markdown(table: pd.DataFrame) -> str:
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.to_numpy()]
+    return "\n".join(lines)
+
+
+def protocol_figure(curves: pd.DataFrame, reference: dict[str, dict[str, list[float]]],
+                    path: Path) -> None:
+    """``top100_predicted`` per cycle (the paper's numbering, 1 = the initial library), one panel
+    per schedule: each strategy's mean ± sd beside the paper's stored means (dashed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from kinsynth.campaign.strategies import strategy_class, strategy_names
+
+    colours = {name: strategy_class(name).colour for name in strategy_names()}
+    schedules = list(dict.fromkeys(curves["schedule"]))
+    fig, axes = plt.subplots(1, len(schedules), figsize=(5 * len(schedules), 4), squeeze=False)
+    for ax, schedule in zip(axes[0], schedules, strict=True):
+        for strategy, group in curves[curves["schedule"] == schedule].groupby("strategy",
+                                                                             sort=False):
+            x = group["cycle"].to_numpy() + 1
+            mean, sd = group["mean"].to_numpy(), group["std"].fillna(0).to_numpy()
+            colour = colours.get(str(strategy).split()[0])
+            ax.plot(x, mean, marker="o", color=colour,
+                    label=f"{strategy} (n={int(group['count'].max())})")
+            ax.fill_between(x, mean - sd, mean + sd, alpha=0.15, color=colour)
+        for model, means in reference.get(schedule, {}).items():
+            ax.plot(range(1, len(means) + 1), means, ls="--", marker="x", color="grey"
+                    if model.startswith("paper GBR") else "black", label=model)
+        ax.set_title(schedule)
+        ax.set_xlabel("cycle (1 = the initial library)")
+        ax.set_ylabel("top100_predicted")
+        ax.set_xticks(range(1, int(curves["cycle"].max()) + 2))
+        ax.set_ylim(0, 100)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     try:
         save_figure(fig, path, overwrite=True, key="--out", dpi=120)

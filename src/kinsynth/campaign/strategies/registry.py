@@ -67,7 +67,7 @@ def strategy_class(name: str) -> type[Strategy]:
     """The class ``strategy=<name>`` selects; an unknown name is one line listing the known."""
     _load_builtin()
     if name not in _REGISTRY:
-        raise KinsynthError(f"strategy={name!r}: expected one of {list(_REGISTRY)}")
+        raise KinsynthError(f"strategy={name!r}: expected one of {strategy_names()}")
     return _REGISTRY[name]
 
 

@@ -1,0 +1,118 @@
+"""van Lent et al.'s figure of merit: what a campaign's data teach a model about the library.
+
+After every cycle of their DBTL runs (``scripts/DBTL_cycle_cost_experiment_1601.py`` of
+AbeelLab/simulated-dbtl, commit 221fa39, MIT; re-expressed, not copied), a gradient-boosting
+model tuned by ``BayesSearchCV`` (20 iterations, 5-fold, their DBTL search space) is refitted on
+every strain built so far, with its noisy measurement, and predicts the whole library. They
+record how many of its predicted top 100 designs are in the library's true top 100
+(``top100_predicted``), and the squared correlation of prediction and true flux over the library
+(``library_r2``, as their ``linregress`` r**2).
+
+The same seeded judge scores every strategy's data, so the figure compares what each strategy
+teaches, whatever model the strategy itself uses. ``top100_found`` (true top-100 designs that
+were built) is the other half: a strategy can teach the landscape without building its best.
+It needs the whole library's true flux: a library that ships with its model, or one of at most
+``pool.max_enumerate`` designs (simulated once and cached).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kinsynth.campaign.build import Builder
+from kinsynth.campaign.features import log_features, measured_designs
+from kinsynth.campaign.pool import library_flux
+from kinsynth.campaign.space import DesignSpace
+from kinsynth.campaign.strategies.vanlent import tuned_regressor
+from kinsynth.core.counts import whole_number
+from kinsynth.core.errors import KinsynthError
+from kinsynth.simulate.library import shipped_library
+
+#: the columns every cycle row carries (NaN where the judge is off or has too few builds)
+JUDGE_COLUMNS = ("top100_predicted", "library_r2", "judge_seconds")
+#: measured builds the judge's cross-validation needs at least
+MIN_MEASURED = 2
+TOP = 100
+
+
+@dataclass
+class LibraryJudge:
+    """The whole library (as log features) with its true flux, and the judge's settings."""
+
+    features: np.ndarray  # every design of the library, log fold changes
+    flux: np.ndarray  # its noise-free flux (NaN: a design that fails)
+    true_top: np.ndarray  # indices of the true top 100 (failing designs are never top)
+    seed: int
+    iterations: int = 20
+    folds: int = 5
+    search: str = "dbtl"
+
+    def score(self, built: pd.DataFrame, space: DesignSpace, target: str) -> dict[str, float]:
+        """The judge refitted on ``built``'s measured designs: its top-100 overlap and R²."""
+        started = time.perf_counter()
+        measured = measured_designs(built, target)
+        if len(measured) < MIN_MEASURED:
+            return {key: np.nan for key in JUDGE_COLUMNS}
+        model = tuned_regressor(log_features(measured, space),
+                                measured[target].to_numpy(float), self.seed, self.iterations,
+                                self.folds, self.search)
+        predicted = model.predict(self.features)
+        # ranked over every design: the judge cannot tell which would fail
+        predicted_top = np.argsort(-predicted, kind="stable")[:TOP]
+        valid = np.isfinite(self.flux)
+        r = np.corrcoef(self.flux[valid], predicted[valid])[0, 1]
+        return {"top100_predicted": float(len(np.intersect1d(predicted_top, self.true_top))),
+                "library_r2": float(r * r) if np.isfinite(r) else np.nan,
+                "judge_seconds": time.perf_counter() - started}
+
+
+def judge_mode(value: object) -> str:
+    """``metrics.judge``: true, false or auto (on wherever the library is enumerated)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None or str(value) not in ("auto", "true", "false"):
+        raise KinsynthError(f"metrics.judge={value!r}: expected true, false or auto")
+    return str(value)
+
+
+def library_judge(metrics: dict, builder: Builder, space: DesignSpace, max_enumerate: int,
+                  cache_dir: Path, seed: int) -> LibraryJudge | None:
+    """The campaign's judge, or None when ``metrics.judge`` is off (or auto and no library is
+    enumerated); ``metrics.judge=true`` without an enumerable library is one line."""
+    mode = judge_mode(metrics.get("judge", "auto"))
+    if mode == "false":
+        return None
+    iterations = whole_number("metrics.judge_iterations", metrics.get("judge_iterations", 20),
+                              minimum=0)
+    folds = whole_number("metrics.judge_folds", metrics.get("judge_folds", 5), minimum=2)
+    designs, flux = _whole_library(builder, space, max_enumerate, cache_dir)
+    if designs is None:
+        if mode == "true":
+            what = ("a continuous space" if not space.discrete else
+                    f"a library of {space.library_size:.3g} designs, more than "
+                    f"pool.max_enumerate={max_enumerate}")
+            raise KinsynthError(f"metrics.judge=true: the judge predicts the whole library, and "
+                                f"this is {what}; set space.levels/space.vary to enumerate one, "
+                                "or metrics.judge=false")
+        return None
+    valid = np.flatnonzero(np.isfinite(flux))
+    true_top = valid[np.argsort(-flux[valid], kind="stable")[:TOP]]
+    return LibraryJudge(log_features(designs, space), flux, true_top, seed, iterations, folds)
+
+
+def _whole_library(builder: Builder, space: DesignSpace, max_enumerate: int,
+                   cache_dir: Path) -> tuple[pd.DataFrame | None, np.ndarray]:
+    """Every design of the space's library and its true flux: shipped, or enumerated."""
+    if not space.discrete:
+        return None, np.empty(0)
+    shipped = None if space.fixed else shipped_library(builder.spec, space.levels)
+    if shipped is not None:
+        return shipped.designs(), shipped.flux
+    if space.library_size > max_enumerate:
+        return None, np.empty(0)
+    return library_flux(builder, space, cache_dir)
