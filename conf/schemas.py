@@ -54,6 +54,17 @@ class NoiseConfig:
 
     kind: str = _given()
     level: float = _given()
+    clip: float | None = _given()
+
+
+@dataclass
+class MetricsConfig:
+    """``metrics``: the judge, van Lent et al.'s figure of merit (kinsynth.campaign.judge)."""
+
+    # auto | true | false: the campaign reads it (a bool from the command line, or "auto")
+    judge: Any = _given()
+    judge_iterations: int = _given()
+    judge_folds: int = _given()
 
 
 @dataclass
@@ -85,8 +96,10 @@ class DbtlConfig:
     step: str = _given()
     initial_designs: int = _given()
     cycles: int = _given()
-    designs_per_cycle: int = _given()
+    # one size, or one per cycle: kinsynth.campaign.schedule checks it
+    designs_per_cycle: Any = _given()
     noise: NoiseConfig = field(default_factory=NoiseConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     pool: PoolConfig = field(default_factory=PoolConfig)
     data: BuiltDataConfig = field(default_factory=BuiltDataConfig)
     out: str | None = _given()

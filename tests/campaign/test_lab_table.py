@@ -171,13 +171,12 @@ def test_a_bad_designs_per_cycle_is_refused(tmp_path, propose, lab_table, value)
     assert not (tmp_path / "plate.csv").exists()
 
 
-def test_designs_per_cycle_of_another_type_is_refused_by_the_schema(tmp_path, propose, lab_table):
+def test_designs_per_cycle_of_another_type_is_refused_in_one_line(tmp_path, propose, lab_table):
     from kinsynth.cli.guard import user_error
 
-    with pytest.raises(Exception) as error:  # conf/schemas.py, as dbtl.yaml is composed
+    with pytest.raises(Exception) as error:  # a size, or one per cycle: campaign.schedule
         propose(lab_table(), "recommender", "designs_per_cycle=abc")
-    assert user_error(error.value) == (
-        "designs_per_cycle=abc: Value 'abc' of type 'str' could not be converted to Integer")
+    assert user_error(error.value) == "designs_per_cycle='abc': expected a positive integer"
     assert not (tmp_path / "plate.csv").exists()
 
 

@@ -90,3 +90,14 @@ def test_propose_on_a_two_design_library_returns_what_is_left(caplog):
     assert len(plate) == 1
     assert any(f"designs_per_cycle={n}: returning 1 design(s)" in r.getMessage()
                for r in caplog.records)
+
+
+def test_vanlent_and_its_judge_fit_on_the_few_designs_of_a_small_library(compose_dbtl, tmp_path,
+                                                                         caplog):
+    """Five measured designs: cross-validation keeps 2 rows per held-out fold (an R² on one row
+    is undefined and failed the search), so the tuned models fit and the campaign runs."""
+    table, built, _ = _run(compose_dbtl, tmp_path, caplog, *TWO_COLUMNS, "strategy=vanlent",
+                           "strategy.search_iterations=2", "metrics.judge=true",
+                           "metrics.judge_iterations=2")
+    assert len(built) == 9 and table["n_built"].tolist() == [5, 9, 9]
+    assert np.isfinite(table["top100_predicted"]).all()

@@ -65,7 +65,9 @@ class LibraryJudge:
         # ranked over every design: the judge cannot tell which would fail
         predicted_top = np.argsort(-predicted, kind="stable")[:TOP]
         valid = np.isfinite(self.flux)
-        r = np.corrcoef(self.flux[valid], predicted[valid])[0, 1]
+        # a constant prediction (a model fitted on a handful of designs) has no correlation
+        r = (np.corrcoef(self.flux[valid], predicted[valid])[0, 1]
+             if np.ptp(predicted[valid]) > 0 else np.nan)
         return {"top100_predicted": float(len(np.intersect1d(predicted_top, self.true_top))),
                 "library_r2": float(r * r) if np.isfinite(r) else np.nan,
                 "judge_seconds": time.perf_counter() - started}

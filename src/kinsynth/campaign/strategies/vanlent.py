@@ -92,11 +92,14 @@ def _search(x: np.ndarray, y: np.ndarray, seed: int, iterations: int, folds: int
     from skopt import BayesSearchCV
     from skopt.space import Categorical
 
-    if iterations < 1:
+    # every held-out fold keeps 2 rows, or its R² is undefined (NaN) and skopt's own GP of the
+    # scores fails; with too few rows for 2 such folds, the untuned model
+    folds = min(folds, len(y) // 2)
+    if iterations < 1 or folds < 2:
         return GradientBoostingRegressor(random_state=seed).fit(x, y)
     space = {k: Categorical(list(v)) for k, v in SEARCH_SPACES[search].items()}
     searcher = BayesSearchCV(GradientBoostingRegressor(random_state=seed), space,
-                             n_iter=iterations, cv=min(folds, len(y)), random_state=seed,
+                             n_iter=iterations, cv=folds, random_state=seed,
                              n_jobs=1, n_points=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # skopt: "objective has been evaluated at this point"
