@@ -36,7 +36,7 @@ def test_batch_diversity_of_a_huge_batch_is_a_capped_seeded_sample(pathway):
     scale = (np.log(space.highs) - np.log(space.lows)) / np.sqrt(12)
     exact = pdist(np.log(batch.to_numpy(float)) / scale).mean()
     assert value == pytest.approx(exact, rel=0.01)
-    small = batch.iloc[:50]  # below the cap: every pair, as before
+    small = batch.iloc[:50]  # below the cap: every pair
     assert batch_diversity(small, space) == (pytest.approx(pdist(
         np.log(small.to_numpy(float)) / scale).mean()), 50)
 

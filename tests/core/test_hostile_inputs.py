@@ -69,10 +69,10 @@ def test_the_safe_loader_bounds_aliases_and_nesting_and_reads_plain_yaml() -> No
         parse_yaml("[" * 100_000 + "]" * 100_000, "f.yaml")
     with pytest.raises(KinsynthError, match="not valid YAML"):
         parse_yaml("x: !!python/object/apply:os.system [ls]", "f.yaml")
-    # plain YAML reads as before; OmegaConf's flavour keeps its float spellings
+    # plain YAML reads unchanged; OmegaConf's flavour keeps its float spellings
     assert parse_yaml("a: 1e3\nb: [1, x]", "f.yaml") == {"a": "1e3", "b": [1, "x"]}
     assert parse_yaml("a: 1e3", "f.yaml", omegaconf=True) == {"a": 1000.0}
-    # a shared value, as PyYAML writes one (SKiMpy's models hold such aliases), reads as before
+    # a shared value, as PyYAML writes one (SKiMpy's models hold such aliases), reads unchanged
     shared = "a: &id001 [1, 2]\nb: *id001\n"
     assert parse_yaml(shared, "f.yaml") == {"a": [1, 2], "b": [1, 2]}
 
@@ -242,7 +242,7 @@ def test_a_sample_larger_than_memory_is_refused_up_front(model, monkeypatch) -> 
                                    r"memory, 1.0 GB is available") as error:
         model.sample(10**9)
     one_line(error)
-    assert len(model.sample(1000, seed=0)) == 1000  # a sample that fits is made as before
+    assert len(model.sample(1000, seed=0)) == 1000  # a sample that fits is made
 
 
 @pytest.mark.parametrize(
