@@ -150,16 +150,7 @@ def _validated(
     kept_names = [name for name in named if len(frame) < 2 or parts[name].nunique() > 1]
     dropped += [name for name in named if name not in kept_names]
     if len(frame) >= 2 and dropped:
-        if not kept and not kept_names:
-            raise KinsynthError(
-                f"{where}: every feature column is constant ({_listing(dropped)}), "
-                "expected at least one varying feature"
-            )
-        warnings.warn(
-            f"{where}: dropping constant feature column(s) {_listing(dropped)}",
-            UserWarning,
-            stacklevel=3,
-        )
+        _announce_dropped(where, dropped, any_kept=bool(kept or kept_names))
     else:
         dropped = []
     chosen = [name for name in chosen if name not in dropped]
@@ -600,7 +591,14 @@ def _drop_constant(
     kept = [name for name in features if name not in constant]
     if not warn:
         return kept, dropped
-    if not kept and not others:
+    _announce_dropped(where, dropped, any_kept=bool(kept or others))
+    return kept, dropped
+
+
+def _announce_dropped(where: str, dropped: list[str], any_kept: bool) -> None:
+    """The one warning naming the constant feature columns dropped, or one line refusing a table
+    whose every feature is constant."""
+    if not any_kept:
         raise KinsynthError(
             f"{where}: every feature column is constant ({_listing(dropped)}), "
             "expected at least one varying feature"
@@ -608,6 +606,5 @@ def _drop_constant(
     warnings.warn(
         f"{where}: dropping constant feature column(s) {_listing(dropped)}",
         UserWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
-    return kept, dropped
