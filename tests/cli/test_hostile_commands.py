@@ -178,7 +178,15 @@ def _unprivileged() -> list[str]:
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         pytest.skip("running as root without setpriv: a read-only folder cannot be tried")
-    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    # the checkout itself must be readable by that user (a clone in a 0700 temporary folder is
+    # not): the test is about a read-only output folder, not an unreadable program
+    probe = subprocess.run([*prefix, "-c", "import sys; open(sys.argv[1]).close()",
+                            str(REPO_ROOT / "train.py")], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("the checkout is not readable by an unprivileged user (e.g. a clone in a "
+                    "0700 folder): a read-only output folder cannot be tried as one")
+    return prefix
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,20 @@ __all__ = ["GenerationResult", "generate_designs", "generate_from_settings", "wr
 
 #: generate.yaml's keys that are generate_designs's arguments (all but the task name)
 SETTINGS = tuple(key for key in keys(GenerateConfig) if key != "task_name")
+
+
+def _settle(written: Future[None] | None) -> None:
+    """Wait until the chunk being written is on disk, whatever interrupts the wait: the writer
+    removes (or renames) its temporary file next, and a chunk appended after that would leave
+    a hidden file beside ``out=``. A signal that arrives meanwhile is raised once it is done."""
+    interrupted: BaseException | None = None
+    while written is not None and not written.done():
+        try:
+            wait([written])
+        except BaseException as error:  # noqa: BLE001 - re-raised below, after the write ends
+            interrupted = error
+    if interrupted is not None:
+        raise interrupted
 
 
 def register_resolvers() -> None:
@@ -170,17 +184,21 @@ def generate_designs(
     # arithmetic both release the GIL, so the two cores share them; chunks stay in order
     with writer, ThreadPoolExecutor(max_workers=1) as behind:
         written: Future[None] | None = None
-        for designs in model.iter_sample(rows, target=target, seed=int(seed), chunk_size=chunk):
-            if model.conditional and write_used:
-                designs[f"{model.target}_used"] = _conditioned_on(
-                    model, designs[model.target].to_numpy()
-                )
-            if oracle is not None and summary is not None:
-                _add_oracle(designs, model, oracle, simulator, summary)
-            if written is not None:
-                written.result()  # the previous chunk's error, if any, stops the loop here
-            written = behind.submit(writer.write, designs)
-            columns = list(designs.columns)
+        try:
+            for designs in model.iter_sample(rows, target=target, seed=int(seed),
+                                             chunk_size=chunk):
+                if model.conditional and write_used:
+                    designs[f"{model.target}_used"] = _conditioned_on(
+                        model, designs[model.target].to_numpy()
+                    )
+                if oracle is not None and summary is not None:
+                    _add_oracle(designs, model, oracle, simulator, summary)
+                if written is not None:
+                    written.result()  # the previous chunk's error, if any, stops the loop here
+                written = behind.submit(writer.write, designs)
+                columns = list(designs.columns)
+        finally:
+            _settle(written)
         if written is not None:
             written.result()
     if summary is not None:
