@@ -46,6 +46,17 @@ class SpaceConfig:
     time: float | None = _given()
     levels: list[float] | None = _given()
     vary: list[str] | None = _given()
+    # a lab's space (kinsynth.campaign.parts): slots of named parts, gene sets, exclusions, a list
+    factors: Any = _given()
+    sets: Any = _given()
+    exclude: Any = _given()
+    candidates: str | None = _given()
+    # a measured landscape: a table of strains replayed, its response column, its design columns
+    landscape: str | None = _given()
+    target: str | None = _given()
+    columns: list[str] | None = _given()
+    replicates: str = _given()
+    top: int = _given()
 
 
 @dataclass

@@ -78,10 +78,10 @@ def test_fit_names_an_unknown_setting_in_one_line():
 
 def test_propose_returns_the_next_plate_as_a_frame():
     from kinsynth.api import compose
-    from kinsynth.campaign.loop import make_space
+    from kinsynth.campaign.landscape import make_landscape
 
     cfg = compose("dbtl", {"space": {"levels": [0.5, 1, 2]}})
-    space, builder = make_space(cfg)
+    space = make_landscape(cfg).space
     rng = np.random.default_rng(0)
     built = space.snap(space.sample(30, rng))
     built["Product_I"] = rng.uniform(0.5, 1.5, len(built))

@@ -129,12 +129,13 @@ def _instantiate_training(cfg: DictConfig, tmp_path: Path, trainer: bool = True)
 def test_every_dbtl_group_member_composes_and_builds(group: str, member: str) -> None:
     import numpy as np
 
-    from kinsynth.campaign.loop import make_space
+    from kinsynth.campaign.landscape import make_landscape
     from kinsynth.campaign.strategies import strategy_class
 
     cfg = _compose("dbtl", f"{group}={member}")
     assert OmegaConf.get_type(cfg.space) is SpaceConfig
-    space, builder = make_space(cfg)
+    landscape = make_landscape(cfg)
+    space, builder = landscape.space, landscape.builder
     assert len(space.sample(3, np.random.default_rng(0))) == 3
     strategy = strategy_class(cfg.strategy.name)
     options = {k: v for k, v in OmegaConf.to_container(cfg.strategy).items() if k != "name"}

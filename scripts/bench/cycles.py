@@ -33,17 +33,17 @@ def learning_strategies() -> list[str]:
 
 
 def _built(space_name: str, n_built: int, seed: int) -> tuple[Any, str, Any, Any]:
-    from kinsynth.campaign.loop import make_space
+    from kinsynth.campaign.landscape import make_landscape
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("dbtl", overrides=[f"space={space_name}"])
-    space, builder = make_space(cfg)
+    landscape = make_landscape(cfg)
+    space, target = landscape.space, landscape.target
     rng = np.random.default_rng(seed)
     designs = space.snap(space.sample(n_built, rng))
-    measured, _, valid = builder.build(designs)
-    built = designs.assign(**{builder.spec.target: np.where(valid, measured, np.nan)},
-                           valid=valid, cycle=0)
-    return space, builder.spec.target, built, rng
+    measured, _, valid = landscape.build(designs)
+    built = designs.assign(**{target: np.where(valid, measured, np.nan)}, valid=valid, cycle=0)
+    return space, target, built, rng
 
 
 def _strategy_config(name: str) -> Any:

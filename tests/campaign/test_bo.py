@@ -4,6 +4,7 @@ top1_found / simple-regret columns."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -150,7 +151,8 @@ def test_top1_found_and_simple_regret_by_hand():
                           "true_flux": [0.96, 0.995, 1.02, np.nan, 0.5],
                           "valid": [True, True, True, False, True]})
     built["Product_I"] = built["true_flux"]
-    row = _cycle_row(1, built, built, pool, space, "Product_I", None)
+    landscape = SimpleNamespace(space=space, target="Product_I", top_k=100)
+    row = _cycle_row(1, built, built, pool, landscape, None)
     assert row["cumulative_top"] == 3  # 0.96, 0.995, 1.02 > 0.9505
     assert row["top1_found"] == 2      # 0.995, 1.02 > 0.9901
     # the landscape's best known flux: the pool's 1.00 or a built 1.02, whichever is higher
@@ -188,7 +190,6 @@ def test_van_lent_linear_level_distributions_by_hand():
 
 
 def test_the_diversity_knob_spreads_the_batch():
-    from kinsynth.campaign.features import standardised_log
     from kinsynth.campaign.loop import batch_diversity
     from kinsynth.campaign.strategies.generative import diverse_pick
 
@@ -200,7 +201,7 @@ def test_the_diversity_knob_spreads_the_batch():
     frame = pd.DataFrame(np.vstack([near, spread]), columns=["a", "b"])
     order = np.arange(60)
     plain = frame.iloc[order[:6]]
-    points = standardised_log(frame, space)
+    points = space.scaled_features(frame)
     picked = diverse_pick(points, order, 6, 10.0, 0)
     diverse = frame.iloc[picked[:6]]
     assert picked[0] == 0  # the best-ranked design stays in the batch

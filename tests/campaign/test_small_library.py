@@ -63,9 +63,9 @@ def test_a_large_campaign_is_not_warned(compose_dbtl, tmp_path, caplog):
 
 def test_propose_says_it_returns_fewer_than_asked(caplog):
     from kinsynth.api import compose
-    from kinsynth.campaign.loop import make_space
+    from kinsynth.campaign.landscape import make_landscape
 
-    space, _ = make_space(compose("dbtl", {"space": {"levels": [1]}}))
+    space = make_landscape(compose("dbtl", {"space": {"levels": [1]}})).space
     built = space.snap(space.sample(1, np.random.default_rng(0)))
     built["Product_I"] = [1.0]
     with caplog.at_level(logging.WARNING, logger="kinsynth"):
@@ -78,10 +78,10 @@ def test_propose_says_it_returns_fewer_than_asked(caplog):
 def test_propose_on_a_two_design_library_returns_what_is_left(caplog):
     n = 5
     from kinsynth.api import compose
-    from kinsynth.campaign.loop import make_space
+    from kinsynth.campaign.landscape import make_landscape
 
-    space, _ = make_space(compose("dbtl", {"space": {"levels": [1, 2],
-                                                     "vary": ["vmax_forward_Enz_A"]}}))
+    space = make_landscape(compose("dbtl", {"space": {"levels": [1, 2],
+                                                     "vary": ["vmax_forward_Enz_A"]}})).space
     built = space.snap(space.sample(1, np.random.default_rng(0)))
     built["Product_I"] = [1.0]
     with caplog.at_level(logging.WARNING, logger="kinsynth"):

@@ -151,10 +151,11 @@ def test_an_enumerated_library_gets_the_judges_columns(tmp_path, compose_dbtl, j
     cfg = compose_dbtl("strategy=random", *toy(tmp_path), *TOY_LIBRARY, f"metrics.judge={judge}")
     table = run_campaign(cfg, tmp_path / "run")
     built = __import__("pandas").read_csv(tmp_path / "run" / "built.csv")
-    from kinsynth.campaign.loop import make_space
+    from kinsynth.campaign.landscape import make_landscape
     from kinsynth.campaign.pool import library_flux
 
-    space, builder = make_space(cfg)
+    landscape = make_landscape(cfg)
+    space, builder = landscape.space, landscape.builder
     grid, flux = library_flux(builder, space, tmp_path / "pool_cache")
     ok = np.isfinite(flux)
     # 27 designs, some failing: the true top 100 is every valid one, and the predicted top 100

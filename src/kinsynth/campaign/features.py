@@ -1,9 +1,7 @@
 """What every strategy learns from: the measured builds, and designs as features.
 
-Fold changes act multiplicatively, so every learner sees them in log space, where a 2x step up
-and a 2x step down are equally far from the parent strain. A distance between designs divides
-each log by the spread of a uniform draw over that column's log range, so a column with a wide
-range does not dominate one with a narrow range.
+How a design becomes numbers is the space's to say (:meth:`kinsynth.campaign.space.Space.
+features`): log fold changes, one-hot part names, 0/1 genes.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kinsynth.campaign.space import DesignSpace
 from kinsynth.core.errors import KinsynthError
 
 #: the regressors a strategy may fit; both did best in van Lent et al.'s low-data regime
@@ -27,22 +24,6 @@ def measured_designs(built: pd.DataFrame, target: str) -> pd.DataFrame:
     strategies that model failures read them from ``built`` itself.
     """
     return built[built["valid"].astype(bool) & np.isfinite(built[target].to_numpy(float))]
-
-
-def log_features(frame: pd.DataFrame, space: DesignSpace) -> np.ndarray:
-    """The space's columns of ``frame`` as log fold changes (rows x columns)."""
-    return np.log(frame[list(space.columns)].to_numpy(float))
-
-
-def log_spread(space: DesignSpace) -> np.ndarray:
-    """Per column, the sd of a uniform draw over its log range (1 for a column held fixed)."""
-    spread = np.log(space.highs) - np.log(space.lows)
-    return np.where(spread > 0, spread / np.sqrt(12), 1.0)
-
-
-def standardised_log(frame: pd.DataFrame, space: DesignSpace) -> np.ndarray:
-    """:func:`log_features` divided by :func:`log_spread`: the space distances are measured in."""
-    return log_features(frame, space) / log_spread(space)
 
 
 def make_regressor(kind: str, seed: int) -> Any:

@@ -18,20 +18,19 @@ It needs the whole library's true flux: a library that ships with its model, or 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from kinsynth.campaign.build import Builder
-from kinsynth.campaign.features import log_features, measured_designs
-from kinsynth.campaign.pool import library_flux
-from kinsynth.campaign.space import DesignSpace
+from kinsynth.campaign.features import measured_designs
+from kinsynth.campaign.landscape import Landscape, SimulatedLandscape
+from kinsynth.campaign.space import Space
 from kinsynth.campaign.strategies.vanlent import tuned_regressor
 from kinsynth.core.counts import whole_number
 from kinsynth.core.errors import KinsynthError
-from kinsynth.simulate.library import shipped_library
 
 #: the columns every cycle row carries (NaN where the judge is off or has too few builds)
 JUDGE_COLUMNS = ("top100_predicted", "library_r2", "judge_seconds")
@@ -52,13 +51,13 @@ class LibraryJudge:
     folds: int = 5
     search: str = "dbtl"
 
-    def score(self, built: pd.DataFrame, space: DesignSpace, target: str) -> dict[str, float]:
+    def score(self, built: pd.DataFrame, space: Space, target: str) -> dict[str, float]:
         """The judge refitted on ``built``'s measured designs: its top-100 overlap and R²."""
         started = time.perf_counter()
         measured = measured_designs(built, target)
         if len(measured) < MIN_MEASURED:
             return {key: np.nan for key in JUDGE_COLUMNS}
-        model = tuned_regressor(log_features(measured, space),
+        model = tuned_regressor(space.features(measured),
                                 measured[target].to_numpy(float), self.seed, self.iterations,
                                 self.folds, self.search)
         predicted = model.predict(self.features)
@@ -82,8 +81,8 @@ def judge_mode(value: object) -> str:
     return str(value)
 
 
-def library_judge(metrics: dict, builder: Builder, space: DesignSpace, max_enumerate: int,
-                  cache_dir: Path, seed: int) -> LibraryJudge | None:
+def library_judge(metrics: Mapping[str, Any], landscape: Landscape, max_enumerate: int,
+                  seed: int) -> LibraryJudge | None:
     """The campaign's judge, or None when ``metrics.judge`` is off (or auto and no library is
     enumerated); ``metrics.judge=true`` without an enumerable library is one line."""
     mode = judge_mode(metrics.get("judge", "auto"))
@@ -92,29 +91,20 @@ def library_judge(metrics: dict, builder: Builder, space: DesignSpace, max_enume
     iterations = whole_number("metrics.judge_iterations", metrics.get("judge_iterations", 20),
                               minimum=0)
     folds = whole_number("metrics.judge_folds", metrics.get("judge_folds", 5), minimum=2)
-    designs, flux = _whole_library(builder, space, max_enumerate, cache_dir)
-    if designs is None:
+    space = landscape.space
+    whole = landscape.library() if isinstance(landscape, SimulatedLandscape) else None
+    if whole is None:
         if mode == "true":
-            what = ("a continuous space" if not space.discrete else
+            what = ("a measured table (its designs are too few for a top 100)"
+                    if not isinstance(landscape, SimulatedLandscape) else
+                    "a continuous space" if not space.discrete else
                     f"a library of {space.library_size:.3g} designs, more than "
                     f"pool.max_enumerate={max_enumerate}")
             raise KinsynthError(f"metrics.judge=true: the judge predicts the whole library, and "
                                 f"this is {what}; set space.levels/space.vary to enumerate one, "
                                 "or metrics.judge=false")
         return None
+    designs, flux = whole
     valid = np.flatnonzero(np.isfinite(flux))
     true_top = valid[np.argsort(-flux[valid], kind="stable")[:TOP]]
-    return LibraryJudge(log_features(designs, space), flux, true_top, seed, iterations, folds)
-
-
-def _whole_library(builder: Builder, space: DesignSpace, max_enumerate: int,
-                   cache_dir: Path) -> tuple[pd.DataFrame | None, np.ndarray]:
-    """Every design of the space's library and its true flux: shipped, or enumerated."""
-    if not space.discrete:
-        return None, np.empty(0)
-    shipped = None if space.fixed else shipped_library(builder.spec, space.levels)
-    if shipped is not None:
-        return shipped.designs(), shipped.flux
-    if space.library_size > max_enumerate:
-        return None, np.empty(0)
-    return library_flux(builder, space, cache_dir)
+    return LibraryJudge(space.features(designs), flux, true_top, seed, iterations, folds)

@@ -12,12 +12,10 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from kinsynth.campaign import progress
-from kinsynth.campaign.build import Builder
-from kinsynth.campaign.features import standardised_log
 from kinsynth.campaign.judge import JUDGE_COLUMNS, library_judge
-from kinsynth.campaign.pool import library_top, reference_pool
+from kinsynth.campaign.landscape import Landscape, make_landscape
 from kinsynth.campaign.schedule import batch_sizes
-from kinsynth.campaign.space import DesignSpace, design_keys, drop_built, load_space_model
+from kinsynth.campaign.space import Space, design_keys, drop_built
 from kinsynth.campaign.strategies import Strategy, strategy_from_config
 from kinsynth.campaign.strategies.base import top_up
 from kinsynth.campaign.strategies.random_designs import RandomStrategy
@@ -35,7 +33,6 @@ from kinsynth.runs.contract import (
     write_marker,
 )
 from kinsynth.runs.lock import RunDirectoryLock
-from kinsynth.simulate.library import shipped_library
 
 log = logging.getLogger(__name__)
 #: rows batch_diversity compares at most: all pairs of 100,000 designs would take 37 GiB, of this
@@ -43,19 +40,7 @@ log = logging.getLogger(__name__)
 DIVERSITY_ROWS = 2000
 
 
-def make_space(cfg: DictConfig) -> tuple[DesignSpace, Builder]:
-    space_cfg = cfg.space
-    spec = load_space_model(space_cfg)
-    levels, vary = space_cfg.get("levels"), space_cfg.get("vary")
-    space = DesignSpace.from_spec(spec, levels or None,
-                                  None if vary is None else list(vary))
-    noise = cfg.get("noise") or {}
-    builder = Builder(spec, str(noise.get("kind", "none")), noise.get("level", 0.0),
-                      int(cfg.seed), noise.get("clip"))
-    return space, builder
-
-
-def batch_diversity(designs: pd.DataFrame, space: DesignSpace,
+def batch_diversity(designs: pd.DataFrame, space: Space,
                     max_rows: int = DIVERSITY_ROWS) -> tuple[float, int]:
     """Mean pairwise distance in standardised log space (0 when one design is built n times),
     and the number of designs it compared: a batch above ``max_rows`` is sampled (seeded)."""
@@ -66,7 +51,7 @@ def batch_diversity(designs: pd.DataFrame, space: DesignSpace,
     if len(designs) > max_rows:
         keep = np.random.default_rng(0).choice(len(designs), size=max_rows, replace=False)
         designs = designs.iloc[np.sort(keep)]
-    return float(pdist(standardised_log(designs, space)).mean()), len(designs)
+    return float(pdist(space.scaled_features(designs)).mean()), len(designs)
 
 
 def _check_sizes(cfg: DictConfig) -> tuple[int, list[int], int]:
@@ -95,8 +80,8 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
     n_initial, per_cycle, cycles = _check_sizes(cfg)
     # a lone bo campaign on 2 cores proposes about twice as fast with threads=2 (docs/dbtl.md)
     use_threads(cfg.get("threads"))
-    space, builder = make_space(cfg)
-    target = builder.spec.target
+    landscape = make_landscape(cfg)
+    space, target = landscape.space, landscape.target
     strategy = strategy_from_config(cfg.strategy, space, target, int(cfg.seed))
     if cycles and n_initial < strategy.min_measured:
         raise KinsynthError(f"initial_designs={n_initial}: strategy={strategy.name} fits on at "
@@ -109,19 +94,16 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
                             f"{done.cycles_done - 1} cycles; raise cycles= to continue it")
     if done is None:
         _announce_library(space, n_initial, per_cycle, cycles)
-    pool_cfg = cfg.pool
-    pool = reference_pool(builder, space, pool_cfg.n, int(pool_cfg.seed),
-                          Path(str(pool_cfg.cache_dir)))
-    top100 = _library_top100(builder, space, pool_cfg)
-    library_max = _library_max(builder, space, pool_cfg) if top100 is not None else None
-    judge = library_judge(cfg.get("metrics") or {}, builder, space,
-                          int(pool_cfg.get("max_enumerate", 20000)),
-                          Path(str(pool_cfg.cache_dir)), int(cfg.seed))
+    pool = landscape.reference()
+    top = landscape.true_top()
+    library_max = landscape.maximum() if top is not None else None
+    judge = library_judge(cfg.get("metrics") or {}, landscape,
+                          int(cfg.pool.get("max_enumerate", 20000)), int(cfg.seed))
     rng = np.random.default_rng([int(cfg.seed), 1])
     state = done or progress.Progress(pd.DataFrame(), [], {}, {})
     if done is not None:
         progress.restore(rng, done.rng_state)
-        progress.restore(builder.rng, done.builder_state)
+        progress.restore(landscape.rng, done.builder_state)
         (output_dir / CAMPAIGN).unlink(missing_ok=True)  # continued: no longer finished
         log.info("resuming %s after cycle %d", output_dir, done.cycles_done - 1)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -132,18 +114,18 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
         batch = _propose(cycle, state.built, strategy, space, target, n_initial, size, rng)
         propose_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        measured, true_flux, valid = builder.build(batch)
+        measured, true_flux, valid = landscape.build(batch)
         batch = batch.assign(**{target: np.where(valid, measured, np.nan)}, valid=valid,
                              true_flux=true_flux, cycle=cycle)
         state.built = pd.concat([state.built, batch], ignore_index=True)
-        row = _cycle_row(cycle, state.built, batch, pool, space, target, top100)
+        row = _cycle_row(cycle, state.built, batch, pool, landscape, top)
         # the paper's figure of merit: a judge refitted on every measured build (judge.py)
         row.update(judge.score(state.built, space, target) if judge is not None else
                    dict.fromkeys(JUDGE_COLUMNS, np.nan))
         row.update(propose_seconds=propose_seconds, build_seconds=time.perf_counter() - started)
         state.rows.append(row)
         state.rng_state = rng.bit_generator.state
-        state.builder_state = builder.rng.bit_generator.state
+        state.builder_state = landscape.rng.bit_generator.state
         _write_results(output_dir, state, pool, library_max, settings)
         _log_cycle(cycle, len(batch), row, space)
         if writer is not None:
@@ -152,8 +134,8 @@ def _run_locked(cfg: DictConfig, output_dir: Path) -> pd.DataFrame:
                     writer.add_scalar(f"campaign/{key}", value, cycle)
     if writer is not None:
         writer.close()
-    return _finish(output_dir, state, pool, library_max, top100, strategy.name, int(cfg.seed),
-                   target)
+    return _finish(output_dir, state, pool, library_max, top, landscape, strategy.name,
+                   int(cfg.seed))
 
 
 def _claim_directory(output_dir: Path, resume: bool, overwrite: bool) -> None:
@@ -173,7 +155,7 @@ def _claim_directory(output_dir: Path, resume: bool, overwrite: bool) -> None:
             events.unlink()
 
 
-def _propose(cycle: int, built: pd.DataFrame, strategy: Strategy, space: DesignSpace,
+def _propose(cycle: int, built: pd.DataFrame, strategy: Strategy, space: Space,
              target: str, n_initial: int, per_cycle: int,
              rng: np.random.Generator) -> pd.DataFrame:
     """Cycle 0's random library, else the strategy's batch (random while too few have a flux)."""
@@ -187,7 +169,7 @@ def _propose(cycle: int, built: pd.DataFrame, strategy: Strategy, space: DesignS
     return strategy.propose(built, per_cycle, rng)
 
 
-def _initial_library(space: DesignSpace, n: int, rng: np.random.Generator) -> pd.DataFrame:
+def _initial_library(space: Space, n: int, rng: np.random.Generator) -> pd.DataFrame:
     """Cycle 0's ``n`` uniform random designs, each built once: a small library repeats designs
     in ``n`` draws, and the repeats are replaced by unbuilt ones while the library has any."""
     designs = space.snap(space.sample(n, rng))
@@ -197,7 +179,7 @@ def _initial_library(space: DesignSpace, n: int, rng: np.random.Generator) -> pd
     return space.snap(top_up(distinct.reset_index(drop=True), designs.iloc[:0], n, space, rng))
 
 
-def _announce_library(space: DesignSpace, n_initial: int, per_cycle: list[int],
+def _announce_library(space: Space, n_initial: int, per_cycle: list[int],
                       cycles: int) -> None:
     """One line before the first build when the library holds fewer designs than the campaign
     plans to build: each design is built once, so the last cycles build nothing."""
@@ -220,7 +202,7 @@ def _announce_library(space: DesignSpace, n_initial: int, per_cycle: list[int],
                 int(size), after)
 
 
-def _log_cycle(cycle: int, n_new: int, row: dict[str, float], space: DesignSpace) -> None:
+def _log_cycle(cycle: int, n_new: int, row: dict[str, float], space: Space) -> None:
     """What this cycle really built, and where the campaign stands."""
     if n_new == 0:
         log.info("cycle %d: built nothing (no unbuilt design left to draw from the library of "
@@ -258,9 +240,10 @@ def _write_results(output_dir: Path, state: progress.Progress, pool: Any,
 
 
 def _finish(output_dir: Path, state: progress.Progress, pool: Any, library_max: float | None,
-            top100: set | None, name: str, seed: int, target: str) -> pd.DataFrame:
+            top: set | None, landscape: Landscape, name: str, seed: int) -> pd.DataFrame:
     """The figure and, last and atomically, the finished marker ``campaign.json``."""
-    table, built = _table(state, pool, library_max), state.built
+    table, built, target = _table(state, pool, library_max), state.built, landscape.target
+    found = f"top{landscape.top_k}_found"
     _figure(built, pool, target, output_dir / CAMPAIGN_FIGURE, name)
     reached = np.flatnonzero(np.nan_to_num(built["true_flux"].to_numpy(float), nan=-np.inf)
                              >= pool.q99)
@@ -271,7 +254,8 @@ def _finish(output_dir: Path, state: progress.Progress, pool: Any, library_max: 
         "best_true_flux": float(table["best_true_flux"].iloc[-1]),
         # strains built (in build order) until one reached the pool's 99th percentile
         "strains_to_q99": int(reached[0]) + 1 if len(reached) else None,
-        "top100_found": None if top100 is None else int(table["top100_found"].iloc[-1]),
+        found: None if top is None else int(table[found].iloc[-1]),
+        f"random_{found}": None if top is None else float(table[f"random_{found}"].iloc[-1]),
         "top1_found": int(table["top1_found"].iloc[-1]),
         # the judge's last figures (judge.py); None where it is off
         "top100_predicted": _finite_or_none(table["top100_predicted"].iloc[-1], int),
@@ -286,7 +270,9 @@ def _finish(output_dir: Path, state: progress.Progress, pool: Any, library_max: 
 
 
 def _cycle_row(cycle: int, built: pd.DataFrame, batch: pd.DataFrame, pool: Any,
-               space: DesignSpace, target: str, top100: set | None) -> dict[str, float]:
+               landscape: Landscape, top: set | None) -> dict[str, float]:
+    space, target = landscape.space, landscape.target
+    found = f"top{landscape.top_k}_found"
     true_all = built["true_flux"].to_numpy(float)
     true_batch = batch["true_flux"].to_numpy(float)
     keys = design_keys(built, space.columns)
@@ -310,41 +296,19 @@ def _cycle_row(cycle: int, built: pd.DataFrame, batch: pd.DataFrame, pool: Any,
         "top1_found": len(top1_keys),  # distinct built designs above the pool's q99
         "batch_diversity": diversity,
         "diversity_n": diversity_n,  # designs it compared (a sample of a large batch)
-        "top100_found": np.nan,
+        found: np.nan,
+        # what uniform random designs would hold after as many builds (exact, hypergeometric)
+        f"random_{found}": np.nan,
     }
-    if top100 is not None:
-        row["top100_found"] = len(top100 & set(design_keys(built, space.columns)))
+    if top is not None:
+        row[found] = len(top & set(design_keys(built, space.columns)))
+        expected = landscape.random_expected(len(built))
+        row[f"random_{found}"] = np.nan if expected is None else expected
     return row
 
 
 def _finite_or_none(value: float, kind: type) -> Any:
     return kind(value) if np.isfinite(value) else None
-
-
-def _library_top100(builder: Builder, space: DesignSpace, pool_cfg: DictConfig) -> set | None:
-    """The true top 100 of a discrete library small enough to simulate whole, else None."""
-    if not space.discrete:
-        return None
-    shipped = None if space.fixed else shipped_library(builder.spec, space.levels)
-    if shipped is not None:  # a named model's whole library, simulated once and shipped
-        return set(design_keys(shipped.top(100), space.columns))
-    limit = int(pool_cfg.get("max_enumerate", 20000))
-    if space.library_size > limit:
-        log.info("top100_found left empty: the library holds %.3g designs, more than "
-                 "pool.max_enumerate=%d (space.vary fewer columns to enumerate it)",
-                 space.library_size, limit)
-        return None
-    top = library_top(builder, space, 100, Path(str(pool_cfg.cache_dir)))
-    return set(design_keys(top, space.columns))
-
-
-def _library_max(builder: Builder, space: DesignSpace, pool_cfg: DictConfig) -> float:
-    """The exact best flux of an enumerated library (its top design, simulated once more)."""
-    shipped = None if space.fixed else shipped_library(builder.spec, space.levels)
-    if shipped is not None:  # a named model's whole library: its flux is already the true one
-        return float(shipped.lookup(shipped.top(1))[0])
-    best = library_top(builder, space, 1, Path(str(pool_cfg.cache_dir)))
-    return float(builder.true_flux(best)[0][0])
 
 
 def landscape_maximum(pool_flux: np.ndarray, built_flux: np.ndarray,

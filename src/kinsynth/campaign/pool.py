@@ -13,16 +13,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kinsynth.campaign.build import Builder
-from kinsynth.campaign.space import DesignSpace
+from kinsynth.campaign.space import DesignSpace, Space
 from kinsynth.core.counts import positive_int
 from kinsynth.core.errors import KinsynthError
 from kinsynth.core.writing import atomic_path, check_writable_dir
-from kinsynth.simulate.library import shipped_library
 
 log = logging.getLogger(__name__)
 #: designs with a flux the pool needs: its 99th percentile must lie below at least one of them
@@ -38,14 +38,20 @@ class ReferencePool:
     simulated: bool  # False when it came from the cache
 
 
-def pool_key(builder: Builder, space: DesignSpace, n: int, seed: int) -> str:
+def pool_key(builder: Builder, space: Space, n: int, seed: int) -> str:
     spec = builder.spec
-    fields = {
+    fields: dict[str, Any] = {
         "model": hashlib.sha256(spec.sbml.encode()).hexdigest(),
-        "flux": spec.flux, "columns": list(space.columns),
-        "lows": space.lows.tolist(), "highs": space.highs.tolist(),
-        "levels": list(space.levels) if space.levels else None, "n": n, "seed": seed,
+        "flux": spec.flux, "columns": list(space.columns), "n": n, "seed": seed,
     }
+    if isinstance(space, DesignSpace):
+        fields.update(lows=space.lows.tolist(), highs=space.highs.tolist(),
+                      levels=list(space.levels) if space.levels else None)
+    else:  # a space of parts: what it holds, and how its parts map onto the model
+        fields["designs"] = hashlib.sha256(
+            space.enumerate().to_csv(index=False).encode()).hexdigest()
+        fields["mapping"] = repr(getattr(space, "descriptors", None)) + repr(
+            [(s.genes, s.fold_change) for s in getattr(space, "sets", ())])
     if spec.objective != "steady_state" or spec.output_parameters != "design":
         # a time course's fluxes differ from the steady state's (keys of steady-state pools
         # cached before these fields existed stay as they were)
@@ -56,7 +62,8 @@ def pool_key(builder: Builder, space: DesignSpace, n: int, seed: int) -> str:
 
 
 def _cached_flux(path: Path, what: str, designs: Callable[[], pd.DataFrame],
-                 builder: Builder, expected: int) -> tuple[np.ndarray, bool]:
+                 simulate: Callable[[pd.DataFrame], np.ndarray],
+                 expected: int) -> tuple[np.ndarray, bool]:
     """Noise-free fluxes of ``designs()``, simulated once; written atomically for parallel jobs.
 
     The cache folder is proved writable before the simulation, not after it.
@@ -66,7 +73,7 @@ def _cached_flux(path: Path, what: str, designs: Callable[[], pd.DataFrame],
     check_writable_dir(path.parent, "pool.cache_dir")
     frame = designs()
     log.info("simulating %s: %d designs (cached in %s)", what, len(frame), path)
-    flux, _ = builder.true_flux(frame)
+    flux = simulate(frame)
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.save(handle, flux, allow_pickle=False)
     return flux, True
@@ -90,48 +97,47 @@ def _read_cache(path: Path, expected: int) -> np.ndarray:
     return flux
 
 
-def reference_pool(builder: Builder, space: DesignSpace, n: int, seed: int,
-                   cache_dir: Path) -> ReferencePool:
-    """The pool's fluxes, from ``cache_dir`` when an identical pool was simulated before."""
+def reference_pool(builder: Builder, space: Space, n: int, seed: int, cache_dir: Path,
+                   simulate: Callable[[pd.DataFrame], np.ndarray] | None = None
+                   ) -> ReferencePool:
+    """The pool's fluxes, from ``cache_dir`` when an identical pool was simulated before.
+
+    ``simulate`` maps designs to noise-free fluxes (default: the builder's model on the
+    space's own columns)."""
     n = positive_int("pool.n", n)
     if n < MIN_POOL:
         raise KinsynthError(f"pool.n={n}: the reference pool defines top designs by its 95th and "
                             f"99th percentiles; expected at least {MIN_POOL} designs")
     path = Path(cache_dir) / f"pool-{pool_key(builder, space, n, seed)}.npy"
-    shipped = None if space.fixed else shipped_library(builder.spec, space.levels)
-    if shipped is not None:  # a named model's whole library ships with it: look the pool up
-        flux = shipped.lookup(space.sample(n, np.random.default_rng([seed, 99])))
-        simulated = False
-    else:
-        flux, simulated = _cached_flux(
-            path, "the reference pool",
-            lambda: space.sample(n, np.random.default_rng([seed, 99])), builder, n)
+    flux, simulated = _cached_flux(
+        path, "the reference pool", lambda: space.sample(n, np.random.default_rng([seed, 99])),
+        simulate or (lambda frame: builder.true_flux(frame)[0]), n)
+    return pool_from_flux(flux, n, simulated)
+
+
+def pool_from_flux(flux: np.ndarray, n: int, simulated: bool,
+                   minimum: int = MIN_POOL) -> ReferencePool:
+    """The pool of these fluxes, refused when too few are valid for its 99th percentile."""
     valid = flux[np.isfinite(flux)]
     if len(valid) == 0:  # more draws of the same space cannot help
         raise KinsynthError(f"pool.n={n}: none of the {n} designs of the reference pool reaches a "
                             "steady state (or output): the design space has no valid design; "
                             "check space.model_file, space.ranges and space.levels")
-    if len(valid) < MIN_POOL:
-        needed = int(np.ceil(1.2 * MIN_POOL * n / len(valid)))
+    if len(valid) < minimum:
+        needed = int(np.ceil(1.2 * minimum * n / len(valid)))
         raise KinsynthError(f"pool.n={n}: only {len(valid)} of its designs have a steady state, "
-                            f"and the 99th percentile needs at least {MIN_POOL}; raise pool.n "
+                            f"and the 99th percentile needs at least {minimum}; raise pool.n "
                             f"(about pool.n={needed} at this rate)")
     return ReferencePool(flux, float(np.quantile(valid, 0.95)), float(np.quantile(valid, 0.99)),
                          simulated)
 
 
-def library_flux(builder: Builder, space: DesignSpace,
-                 cache_dir: Path) -> tuple[pd.DataFrame, np.ndarray]:
+def library_flux(builder: Builder, space: Space, cache_dir: Path,
+                 simulate: Callable[[pd.DataFrame], np.ndarray] | None = None
+                 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Every design of a discrete library and its noise-free flux (simulated once, then cached)."""
     grid = space.enumerate()
     path = Path(cache_dir) / f"library-{pool_key(builder, space, len(grid), 0)}.npy"
-    flux, _ = _cached_flux(path, "the whole library", lambda: grid, builder, len(grid))
+    flux, _ = _cached_flux(path, "the whole library", lambda: grid,
+                           simulate or (lambda frame: builder.true_flux(frame)[0]), len(grid))
     return grid, flux
-
-
-def library_top(builder: Builder, space: DesignSpace, k: int, cache_dir: Path) -> pd.DataFrame:
-    """The true top ``k`` designs of a whole discrete library (simulated once, then cached)."""
-    grid, flux = library_flux(builder, space, cache_dir)
-    valid = np.flatnonzero(np.isfinite(flux))  # a design that fails is never a top design
-    order = valid[np.argsort(-flux[valid], kind="stable")[:k]]
-    return grid.iloc[order]

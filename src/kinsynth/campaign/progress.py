@@ -60,9 +60,14 @@ class Progress:
 def save(directory: Path, progress: Progress, settings: Mapping[str, Any]) -> None:
     """Write the state file atomically (the previous one stays whole until the rename)."""
     built = progress.built
+    # part names are stored as text beside the numbers (no pickled objects in the state)
+    text = [c for c in built.columns if not pd.api.types.is_numeric_dtype(built[c].dtype)
+            and c not in ("valid",)]
+    numeric = [c for c in built.columns if c not in text]
     meta: dict[str, Any] = {
         "version": VERSION, "identity": dict(settings), "rng": progress.rng_state,
         "builder_rng": progress.builder_state, "built_columns": list(built.columns),
+        "text_columns": text,
         "row_columns": list(progress.rows[0]) if progress.rows else [],
         # counts stay ints when read back, so a resumed table equals an uninterrupted one
         "row_counts": [k for k, v in (progress.rows[0] if progress.rows else {}).items()
@@ -70,7 +75,8 @@ def save(directory: Path, progress: Progress, settings: Mapping[str, Any]) -> No
     rows = np.array([[float(row[c]) for c in meta["row_columns"]] for row in progress.rows],
                     dtype=float).reshape(len(progress.rows), len(meta["row_columns"]))
     with atomic_path(directory / STATE) as tmp, open(tmp, "wb") as handle:
-        np.savez(handle, built=built.to_numpy(float), rows=rows,
+        np.savez(handle, built=built[numeric].to_numpy(float), rows=rows,
+                 text=built[text].to_numpy(str).reshape(len(built), len(text)),
                  meta=np.array(json.dumps(meta)))
 
 
@@ -84,6 +90,7 @@ def load(directory: Path, settings: Mapping[str, Any]) -> Progress:
         with np.load(path, allow_pickle=False) as stored:
             meta = json.loads(str(stored["meta"]))
             values, rows = stored["built"], stored["rows"]
+            text = stored["text"] if "text" in stored else np.empty((len(values), 0), str)
     except (OSError, ValueError, KeyError) as error:
         raise KinsynthError(f"{path}: not a readable campaign state ({error}); delete it and "
                             "start the campaign again with overwrite=true") from None
@@ -91,7 +98,12 @@ def load(directory: Path, settings: Mapping[str, Any]) -> Progress:
         raise KinsynthError(f"{path}: campaign state version {meta.get('version')}, expected "
                             f"{VERSION}")
     _check_same(meta["identity"], dict(settings), directory)
-    built = pd.DataFrame(values, columns=meta["built_columns"])
+    text_columns = meta.get("text_columns", [])
+    numeric = [c for c in meta["built_columns"] if c not in text_columns]
+    built = pd.DataFrame(values, columns=numeric)
+    for j, column in enumerate(text_columns):
+        built[column] = pd.Series(text[:, j], dtype=object)
+    built = built[meta["built_columns"]]
     built["valid"] = built["valid"].astype(bool)
     built["cycle"] = built["cycle"].astype(int)
     names = meta["row_columns"]

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from kinsynth.campaign.loop import make_space
-from kinsynth.campaign.space import DesignSpace, design_keys
+from kinsynth.campaign.cells import cell, measured_response, valid_flags
+from kinsynth.campaign.landscape import make_landscape
+from kinsynth.campaign.space import DesignSpace, Space, design_keys
 from kinsynth.campaign.strategies import strategy_from_config
 from kinsynth.core.counts import positive_int
 from kinsynth.core.errors import KinsynthError
@@ -32,14 +33,9 @@ from kinsynth.data.location import data_file, is_unset
 
 log = logging.getLogger(__name__)
 
-#: how a lab may write the ``valid`` column (case-insensitive); pandas reads True/1 as bool/int
-VALID_WORDS = {"yes": True, "true": True, "1": True, "1.0": True,
-               "no": False, "false": False, "0": False, "0.0": False}
-
-
 def read_built(path: str | Path, columns: list[str], target: str,
                fixed: dict[str, float] | None = None,
-               space: DesignSpace | None = None) -> pd.DataFrame:
+               space: Space | None = None) -> pd.DataFrame:
     """A built-designs table (built.csv's format) from its file: see :func:`check_built`."""
     if not Path(path).expanduser().is_file():
         raise KinsynthError(f"data.path={path}: no such file of built designs")
@@ -48,7 +44,7 @@ def read_built(path: str | Path, columns: list[str], target: str,
 
 def check_built(table: pd.DataFrame, columns: list[str], target: str,
                 fixed: dict[str, float] | None = None, where: str = "built table",
-                space: DesignSpace | None = None) -> pd.DataFrame:
+                space: Space | None = None) -> pd.DataFrame:
     """A built-designs table checked cell by cell: one row per design, replicates averaged.
 
     ``valid`` defaults to "has a flux". ``fixed`` are the columns the campaign does not vary
@@ -64,8 +60,8 @@ def check_built(table: pd.DataFrame, columns: list[str], target: str,
         raise KinsynthError(f"{where}: lacks column(s) {missing} (expected built.csv's format: "
                             f"the design columns and the measured {target})")
     designs = pd.DataFrame({c: _fold_changes(table[c], c, where) for c in columns})
-    flux = _measured_flux(table[target], target, where)
-    valid = (_valid_flags(table["valid"], where) if "valid" in table
+    flux = measured_response(table[target], target, where)
+    valid = (valid_flags(table["valid"], where) if "valid" in table
              else pd.Series(np.isfinite(flux), index=table.index))
     produced = valid & np.isfinite(flux)
     if (valid & ~produced).any():
@@ -88,45 +84,17 @@ def _fold_changes(raw: pd.Series, column: str, where: str) -> pd.Series:
     bad = empty | ~(np.isfinite(numbers) & (numbers > 0))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        what = "an empty cell" if empty[row] else f"{_cell(raw, row)!r}"
+        what = "an empty cell" if empty[row] else f"{cell(raw, row)!r}"
         raise KinsynthError(f"{where}: column '{column}' has {what} at data row {row + 1} "
                             f"({int(bad.sum())} bad cell(s) in all), expected a positive fold "
                             "change for every built design")
     return values
 
 
-def _cell(raw: pd.Series, row: int) -> Any:
-    """A cell as a plain Python value, so that a message shows -0.5, not np.float64(-0.5)."""
-    return raw.iloc[row : row + 1].tolist()[0]
-
-
-def _measured_flux(raw: pd.Series, target: str, where: str) -> pd.Series:
-    """The measured flux: a finite number, or empty for a strain that did not produce."""
-    values = pd.to_numeric(raw, errors="coerce").astype(float)
-    bad = (values.isna() & raw.notna()) | np.isinf(values)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise KinsynthError(f"{where}: column '{target}' has {_cell(raw, row)!r} at data row "
-                            f"{row + 1}, expected a finite measured flux (empty for a strain "
-                            "that did not produce)")
-    return values
-
-
-def _valid_flags(raw: pd.Series, where: str) -> pd.Series:
-    """``valid`` as booleans from yes/no, true/false or 1/0: a word such as "no" is not True."""
-    words = raw.astype(str).str.strip().str.lower()
-    flags = words.map(VALID_WORDS)
-    bad = flags.isna() | raw.isna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        shown = "an empty cell" if pd.isna(raw.iloc[row]) else repr(_cell(raw, row))
-        raise KinsynthError(f"{where}: column 'valid' has {shown} at data row {row + 1}, "
-                            "expected yes/no, true/false or 1/0")
-    return flags.astype(bool)
-
-
-def _report_outside(designs: pd.DataFrame, space: DesignSpace, where: str) -> None:
+def _report_outside(designs: pd.DataFrame, space: Space, where: str) -> None:
     """Say which fold changes lie outside the space's ranges (a strain from a wider library)."""
+    if not isinstance(space, DesignSpace):
+        return
     values = designs[list(space.columns)].to_numpy(float)
     outside = (values < space.lows - 1e-12) | (values > space.highs + 1e-12)
     if not outside.any():
@@ -196,8 +164,9 @@ def propose_from_table(cfg: DictConfig) -> pd.DataFrame:
 def propose_plate(cfg: DictConfig, built: pd.DataFrame | Path) -> pd.DataFrame:
     """The next ``cfg.designs_per_cycle`` designs from a built table (a frame, or its CSV file)."""
     n = positive_int("designs_per_cycle", cfg.get("designs_per_cycle"))
-    space, builder = make_space(cfg)
-    columns, target = list(space.columns), builder.spec.target
+    landscape = make_landscape(cfg)
+    space, target = landscape.space, landscape.target
+    columns = list(space.columns)
     if isinstance(built, pd.DataFrame):
         where = "built table"
         built = check_built(built, columns, target, space.fixed, where, space)

@@ -1,5 +1,9 @@
 """The design space a campaign draws from: continuous fold-change ranges or a discrete library.
 
+:class:`Space` is what every strategy, landscape and writer asks of a space; :class:`DesignSpace`
+is the numeric one (a kinetic model's fold changes), :class:`kinsynth.campaign.parts.PartSpace` the
+one labs build (named parts, gene sets, a list of buildable designs).
+
 A real promoter or RBS collection offers a handful of expression levels per enzyme, not a continuum;
 ``levels`` models that, and every proposal is snapped to the nearest level (in log space, where a
 2x step up and a 2x step down are the same distance).
@@ -12,9 +16,10 @@ columns is small enough to simulate whole, which is what gives ``top100_found`` 
 from __future__ import annotations
 
 import itertools
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,8 +42,89 @@ def load_space_model(space_cfg: DictConfig) -> ModelSpec:
                       output=space_cfg.get("output"))  # load_model checks time= itself
 
 
+class Space(ABC):
+    """The designs a campaign may build, and how learners see them.
+
+    Every design is one row of a frame with the space's :attr:`columns`. A column holds fold
+    changes (positive floats), part names (strings) or a gene's on/off state (0/1).
+    """
+
+    columns: tuple[str, ...]
+
+    @property
+    @abstractmethod
+    def discrete(self) -> bool:
+        """Whether the space is a finite list of designs (a library)."""
+
+    @property
+    @abstractmethod
+    def library_size(self) -> float:
+        """Number of distinct designs (inf when continuous)."""
+
+    @property
+    def fixed(self) -> dict[str, Any]:
+        """Columns every design holds at one value (absent from a lab's table is fine)."""
+        return {}
+
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        """The columns holding part names or on/off genes rather than fold changes."""
+        return ()
+
+    @abstractmethod
+    def sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        """``n`` uniform draws from the space (repeats possible)."""
+
+    @abstractmethod
+    def enumerate(self) -> pd.DataFrame:
+        """Every design, in a fixed order; refused for a continuous space."""
+
+    def candidates(self, pool_size: int, max_enumerate: int,
+                   rng: np.random.Generator) -> pd.DataFrame:
+        """The designs a strategy scores: the whole library when it holds at most
+        ``max_enumerate`` designs, else ``pool_size`` random designs (snapped to its levels)."""
+        if self.discrete and self.library_size <= max_enumerate:
+            return self.enumerate()
+        return self.snap(self.sample(pool_size, rng))
+
+    @abstractmethod
+    def snap(self, designs: pd.DataFrame) -> pd.DataFrame:
+        """``designs`` moved onto the space: numbers to the nearest level or into the ranges;
+        rows that cannot be built (an unknown part, a set outside its size bounds, an excluded
+        or unlisted design) are dropped, so a strategy's output is always buildable."""
+
+    @abstractmethod
+    def features(self, frame: pd.DataFrame) -> np.ndarray:
+        """What a learner sees (rows x features): log fold changes, one-hot parts, 0/1 genes."""
+
+    @abstractmethod
+    def scaled_features(self, frame: pd.DataFrame) -> np.ndarray:
+        """:meth:`features` scaled so every column weighs alike in a distance."""
+
+    @abstractmethod
+    def column_levels(self, j: int) -> np.ndarray:
+        """The values column ``j`` takes in a discrete space, in a fixed order."""
+
+    def codes(self, frame: pd.DataFrame) -> np.ndarray:
+        """Each design's level index per column (rows x columns) in a discrete space."""
+        out = np.empty((len(frame), len(self.columns)), dtype=np.int64)
+        for j, column in enumerate(self.columns):
+            out[:, j] = self._level_index(j, frame[column])
+        return out
+
+    def decode(self, codes: np.ndarray) -> pd.DataFrame:
+        """The designs whose level indices are ``codes`` (the inverse of :meth:`codes`)."""
+        return pd.DataFrame({c: self.column_levels(j)[codes[:, j]]
+                             for j, c in enumerate(self.columns)})
+
+    def _level_index(self, j: int, values: pd.Series) -> np.ndarray:
+        levels = self.column_levels(j)
+        index = {level: i for i, level in enumerate(levels.tolist())}
+        return np.array([index[v] for v in values.tolist()], dtype=np.int64)
+
+
 @dataclass(frozen=True)
-class DesignSpace:
+class DesignSpace(Space):
     """Columns with their [low, high] fold-change ranges, and optional allowed levels."""
 
     columns: tuple[str, ...]
@@ -114,14 +200,6 @@ class DesignSpace:
         per_column = [self.column_levels(j) for j in range(len(self.columns))]
         return pd.DataFrame(list(itertools.product(*per_column)), columns=list(self.columns))
 
-    def candidates(self, pool_size: int, max_enumerate: int,
-                   rng: np.random.Generator) -> pd.DataFrame:
-        """The designs a strategy scores: the whole library when it holds at most
-        ``max_enumerate`` designs, else ``pool_size`` random designs (snapped to its levels)."""
-        if self.discrete and self.library_size <= max_enumerate:
-            return self.enumerate()
-        return self.snap(self.sample(pool_size, rng))
-
     def snap(self, designs: pd.DataFrame) -> pd.DataFrame:
         """Clip into the ranges and, for a library, move every value to its nearest level."""
         values = np.clip(designs[list(self.columns)].to_numpy(float), self.lows, self.highs)
@@ -131,6 +209,25 @@ class DesignSpace:
                 nearest = np.abs(np.log(values[:, j])[:, None] - np.log(allowed)).argmin(axis=1)
                 values[:, j] = allowed[nearest]
         return pd.DataFrame(values, columns=list(self.columns), index=designs.index)
+
+    def features(self, frame: pd.DataFrame) -> np.ndarray:
+        """Log fold changes: a 2x step up and a 2x step down are equally far from the parent."""
+        return np.log(frame[list(self.columns)].to_numpy(float))
+
+    def log_spread(self) -> np.ndarray:
+        """Per column, the sd of a uniform draw over its log range (1 for a column held fixed)."""
+        spread = np.log(self.highs) - np.log(self.lows)
+        return np.where(spread > 0, spread / np.sqrt(12), 1.0)
+
+    def scaled_features(self, frame: pd.DataFrame) -> np.ndarray:
+        """Log fold changes over :meth:`log_spread`: a column with a wide range does not
+        dominate one with a narrow range."""
+        return self.features(frame) / self.log_spread()
+
+    def _level_index(self, j: int, values: pd.Series) -> np.ndarray:
+        """The nearest level in log space (a measured fold change need not be exact)."""
+        allowed = np.log(self.column_levels(j))
+        return np.abs(np.log(values.to_numpy(float))[:, None] - allowed).argmin(axis=1)
 
 
 def _varied_mask(spec: ModelSpec, vary: Sequence[str] | None) -> np.ndarray:
@@ -152,9 +249,24 @@ def _varied_mask(spec: ModelSpec, vary: Sequence[str] | None) -> np.ndarray:
     return np.array([c in names for c in spec.columns])
 
 
-def design_keys(designs: pd.DataFrame, columns: Sequence[str]) -> list[tuple[float, ...]]:
-    """Hashable identities of designs (rounded so a CSV round trip keeps them equal)."""
-    return [tuple(row) for row in np.round(designs[list(columns)].to_numpy(float), 6)]
+def design_keys(designs: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Hashable identities of designs: numbers rounded so a CSV round trip keeps them equal,
+    part names as they are (a cell that reads as a number is a number, whatever the column's
+    dtype: an empty frame concatenated in makes a numeric column ``object``)."""
+    frame = designs[list(columns)]
+    if len(frame) == 0 or all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
+        return [tuple(row) for row in np.round(frame.to_numpy(float), 6)]
+    parts = [_cell_keys(frame[c]) for c in columns]
+    return list(zip(*parts, strict=True))
+
+
+def _cell_keys(values: pd.Series) -> list[Any]:
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return np.round(values.to_numpy(float), 6).tolist()
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(float)
+    text = values.astype(str).tolist()
+    return [round(float(x), 6) if np.isfinite(x) else t
+            for x, t in zip(numbers, text, strict=True)]
 
 
 def drop_built(

@@ -35,7 +35,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from kinsynth.campaign.features import measured_designs
-from kinsynth.campaign.space import DesignSpace, drop_built
+from kinsynth.campaign.space import Space, drop_built
 from kinsynth.core.errors import KinsynthError
 
 #: redraws before a sampler gives up finding unbuilt designs (a small library may hold none)
@@ -90,7 +90,7 @@ class Strategy(ABC):
     #: the typed settings this strategy takes
     Options: ClassVar[type[StrategyOptions]] = StrategyOptions
 
-    def __init__(self, space: DesignSpace, target: str, seed: int = 0,
+    def __init__(self, space: Space, target: str, seed: int = 0,
                  options: StrategyOptions | Mapping[str, Any] | None = None,
                  **keywords: Any) -> None:
         """``options`` (a mapping, e.g. dbtl.yaml's ``strategy`` node less its ``name``, or an
@@ -126,7 +126,7 @@ class Strategy(ABC):
 
 
 def draw_unbuilt(draw: Callable[[int], pd.DataFrame], built: pd.DataFrame, n: int,
-                 space: DesignSpace) -> pd.DataFrame:
+                 space: Space) -> pd.DataFrame:
     """Up to ``n`` distinct unbuilt designs from a sampler, redrawing ``2n`` at a time: a small
     library, or a peaked distribution over one, repeats designs."""
     out = pd.DataFrame(columns=list(space.columns))
@@ -138,7 +138,7 @@ def draw_unbuilt(draw: Callable[[int], pd.DataFrame], built: pd.DataFrame, n: in
     return out.reset_index(drop=True)
 
 
-def top_up(chosen: pd.DataFrame, built: pd.DataFrame, n: int, space: DesignSpace,
+def top_up(chosen: pd.DataFrame, built: pd.DataFrame, n: int, space: Space,
            rng: np.random.Generator) -> pd.DataFrame:
     """``chosen`` filled up to ``n`` with uniform random unbuilt designs: on a small library a
     strategy's own candidates can run out (all built), and a cycle still builds a full batch."""

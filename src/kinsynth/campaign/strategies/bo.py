@@ -36,8 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from kinsynth.campaign.features import log_features
-from kinsynth.campaign.space import DesignSpace, drop_built
+from kinsynth.campaign.space import DesignSpace, Space, drop_built
 from kinsynth.campaign.strategies.base import Strategy, StrategyOptions
 from kinsynth.campaign.strategies.registry import register_strategy
 from kinsynth.core.errors import KinsynthError
@@ -78,7 +77,7 @@ class UnitScale:
     def to_unit(self, designs: pd.DataFrame) -> torch.Tensor:
         import torch
 
-        logs = log_features(designs, self.space)[:, self.varied]
+        logs = self.space.features(designs)[:, self.varied]
         return torch.as_tensor((logs - self.log_low) / self.log_span, dtype=_dtype())
 
     def to_designs(self, unit: torch.Tensor) -> pd.DataFrame:
@@ -210,10 +209,13 @@ class BayesOptStrategy(Strategy):
     min_measured = MIN_VALID
     colour = "tab:purple"
 
-    def __init__(self, space: DesignSpace, target: str, seed: int = 0,
+    def __init__(self, space: Space, target: str, seed: int = 0,
                  options: StrategyOptions | Mapping[str, Any] | None = None,
                  **keywords: Any) -> None:
         super().__init__(space, target, seed, options, **keywords)
+        if not isinstance(space, DesignSpace):
+            raise KinsynthError("strategy=bo: a space of named parts or genes is not supported "
+                                "by this kernel; use strategy=recommender, vanlent or random")
         self.scale = UnitScale(space)
 
     def _fit(self, built: pd.DataFrame, measured: pd.DataFrame,

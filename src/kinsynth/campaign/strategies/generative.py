@@ -17,12 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kinsynth.campaign.features import (
-    check_regressor,
-    log_features,
-    make_regressor,
-    standardised_log,
-)
+from kinsynth.campaign.features import check_regressor, make_regressor
 from kinsynth.campaign.space import drop_built
 from kinsynth.campaign.strategies.base import Strategy, StrategyOptions
 from kinsynth.campaign.strategies.registry import register_strategy
@@ -134,13 +129,13 @@ class GenerativeStrategy(Strategy):
         self.surrogate: Any = None
         if o.rank_by_surrogate:
             self.surrogate = make_regressor(o.regressor, self.seed)
-            self.surrogate.fit(log_features(measured, self.space), flux)
+            self.surrogate.fit(self.space.features(measured), flux)
         self.classifier: Any = None
         if o.filter_valid and built["valid"].nunique() > 1:
             from sklearn.ensemble import GradientBoostingClassifier
 
             self.classifier = GradientBoostingClassifier(random_state=self.seed)
-            self.classifier.fit(log_features(built, self.space), built["valid"].astype(int))
+            self.classifier.fit(self.space.features(built), built["valid"].astype(int))
 
     def _candidates(self, built: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
         """The generator's designs and a random pool, snapped, unbuilt and distinct."""
@@ -170,7 +165,7 @@ class GenerativeStrategy(Strategy):
             bo = BayesOptStrategy(self.space, self.target, self.seed, o.bo)
             bo.fit(built, rng)
             return bo.pick(built, candidates, n)
-        features = log_features(candidates, self.space)
+        features = self.space.features(candidates)
         score = np.zeros(len(candidates))
         if self.surrogate is not None:
             score = self.surrogate.predict(features)
@@ -180,7 +175,7 @@ class GenerativeStrategy(Strategy):
         ranked = self.surrogate is not None or self.classifier is not None
         order = np.argsort(-score) if ranked else rng.permutation(len(candidates))
         if o.diversity:
-            order = diverse_pick(standardised_log(candidates, self.space), order, n, o.diversity,
+            order = diverse_pick(self.space.scaled_features(candidates), order, n, o.diversity,
                                  self.seed)
         return candidates.iloc[order[:n]]
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kinsynth.campaign.features import check_regressor, log_features, make_regressor
+from kinsynth.campaign.features import check_regressor, make_regressor
 from kinsynth.campaign.space import drop_built
 from kinsynth.campaign.strategies.base import Strategy, StrategyOptions
 from kinsynth.campaign.strategies.registry import register_strategy
@@ -45,12 +45,12 @@ class RecommenderStrategy(Strategy):
     def _fit(self, built: pd.DataFrame, measured: pd.DataFrame,
              rng: np.random.Generator) -> None:
         self.model: Any = make_regressor(self.options.regressor, self.seed)
-        self.model.fit(log_features(measured, self.space),
+        self.model.fit(self.space.features(measured),
                        measured[self.target].to_numpy(float))
 
     def score(self, candidates: pd.DataFrame) -> np.ndarray:
         """The fitted regressor's predicted response of each candidate."""
-        return self.model.predict(log_features(candidates, self.space))
+        return self.model.predict(self.space.features(candidates))
 
     def _choose(self, built: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
         pool = drop_built(self.space.snap(self.space.sample(self.options.pool_size, rng)), built,

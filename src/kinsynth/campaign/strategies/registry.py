@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from omegaconf import DictConfig, OmegaConf
 
-from kinsynth.campaign.space import DesignSpace
+from kinsynth.campaign.space import Space
 from kinsynth.campaign.strategies.base import Strategy
 from kinsynth.core.errors import KinsynthError
 
@@ -71,13 +71,13 @@ def strategy_class(name: str) -> type[Strategy]:
     return _REGISTRY[name]
 
 
-def make_strategy(name: str, space: DesignSpace, target: str, seed: int,
+def make_strategy(name: str, space: Space, target: str, seed: int,
                   options: Mapping[str, Any] | None = None) -> Strategy:
     """The strategy ``name`` over ``space``, its ``options`` checked against its typed config."""
     return strategy_class(name)(space, target, seed, options)
 
 
-def strategy_from_config(strategy_cfg: Mapping[str, Any], space: DesignSpace, target: str,
+def strategy_from_config(strategy_cfg: Mapping[str, Any], space: Space, target: str,
                          seed: int) -> Strategy:
     """The strategy a config's ``strategy`` node describes: its ``name`` and its options."""
     if isinstance(strategy_cfg, DictConfig):

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kinsynth.campaign.features import log_features
+from kinsynth.campaign.space import DesignSpace
 from kinsynth.campaign.strategies.base import Strategy, StrategyOptions, draw_unbuilt
 from kinsynth.campaign.strategies.registry import register_strategy
 from kinsynth.core.errors import KinsynthError
@@ -214,17 +214,14 @@ class VanLentStrategy(Strategy):
 
     def _level_index(self, designs: pd.DataFrame) -> tuple[np.ndarray, int]:
         """Each design's level (library) or bin (continuous) per column, and the count of either."""
-        values = log_features(designs, self.space)
-        if self.space.discrete:
-            index = np.zeros(values.shape, int)
-            width = 1
-            for j in range(len(self.space.columns)):
-                allowed = np.log(self.space.column_levels(j))
-                index[:, j] = np.abs(values[:, j, None] - allowed).argmin(axis=1)
-                width = max(width, len(allowed))
-            return index, width
-        log_low, log_high = np.log(self.space.lows), np.log(self.space.highs)
-        span = np.where(self.space.highs > self.space.lows, log_high - log_low, 1.0)
+        space = self.space
+        if space.discrete:  # a promoter level, a part of a slot, a gene on or off
+            width = max(len(space.column_levels(j)) for j in range(len(space.columns)))
+            return space.codes(designs), width
+        assert isinstance(space, DesignSpace)  # the only continuous space
+        values = space.features(designs)
+        log_low, log_high = np.log(space.lows), np.log(space.highs)
+        span = np.where(space.highs > space.lows, log_high - log_low, 1.0)
         unit = (values - log_low) / span
         bins = self.options.bins
         return np.clip((unit * bins).astype(int), 0, bins - 1), bins
@@ -232,23 +229,24 @@ class VanLentStrategy(Strategy):
     def _draw(self, distributions: np.ndarray, n: int, rng: np.random.Generator) -> pd.DataFrame:
         """``n`` designs, each enzyme's level drawn independently from its own distribution."""
         space, bins = self.space, self.options.bins
-        log_low, log_high = np.log(space.lows), np.log(space.highs)
-        values = np.empty((n, len(space.columns)))
-        for j in range(len(space.columns)):
+        values: dict[str, np.ndarray] = {}
+        for j, column in enumerate(space.columns):
             if space.discrete:
                 allowed = space.column_levels(j)
                 p = distributions[j, :len(allowed)]
-                values[:, j] = allowed[rng.choice(len(allowed), size=n, p=p / p.sum())]
+                values[column] = allowed[rng.choice(len(allowed), size=n, p=p / p.sum())]
             else:
+                assert isinstance(space, DesignSpace)  # the only continuous space
+                log_low, log_high = np.log(space.lows[j]), np.log(space.highs[j])
                 drawn = rng.choice(bins, size=n, p=distributions[j])
                 unit = (drawn + rng.uniform(size=n)) / bins
-                values[:, j] = np.exp(log_low[j] + unit * (log_high[j] - log_low[j]))
+                values[column] = np.exp(log_low + unit * (log_high - log_low))
         return pd.DataFrame(values, columns=list(space.columns))
 
     def _fit(self, built: pd.DataFrame, measured: pd.DataFrame,
              rng: np.random.Generator) -> None:
         o = self.options
-        self.model = tuned_regressor(log_features(measured, self.space),
+        self.model = tuned_regressor(self.space.features(measured),
                                      measured[self.target].to_numpy(float), self.seed,
                                      o.search_iterations, o.cv_folds, o.search)
 
@@ -258,12 +256,12 @@ class VanLentStrategy(Strategy):
         if self.space.discrete and self.space.library_size <= o.max_enumerate:
             if self._library is None:
                 library = self.space.enumerate()
-                self._library = (library, log_features(library, self.space),
+                self._library = (library, self.space.features(library),
                                  *self._level_index(library))
             _, features, index, width = self._library
             return features, index, width
         pool = self.space.candidates(o.pool_size, o.max_enumerate, rng)
-        return (log_features(pool, self.space), *self._level_index(pool))
+        return (self.space.features(pool), *self._level_index(pool))
 
     def distributions(self, rng: np.random.Generator) -> np.ndarray:
         """Columns x levels: each enzyme's sampling distribution for the next library."""
