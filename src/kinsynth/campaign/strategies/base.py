@@ -114,6 +114,14 @@ class Strategy(ABC):
         chosen = drop_built(self.space.snap(chosen), built, self.space.columns)
         return self.space.snap(top_up(chosen.reset_index(drop=True), built, n, self.space, rng))
 
+    def predict(self, designs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """After :meth:`propose`: the strategy's predicted response for ``designs`` and its
+        uncertainty (an sd in the response's units), NaN where the strategy has no such figure
+        (random designs predict nothing; a point regressor has no sd). A lab's plate carries
+        both, beside the rank (:func:`kinsynth.campaign.propose.propose_plate`)."""
+        nothing = np.full(len(designs), np.nan)
+        return nothing, nothing.copy()
+
     @abstractmethod
     def _fit(self, built: pd.DataFrame, measured: pd.DataFrame,
              rng: np.random.Generator) -> None:
