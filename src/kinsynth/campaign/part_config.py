@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from kinsynth.campaign.landscapes import shipped_landscape
 from kinsynth.campaign.parts import GeneSet, PartSpace
 from kinsynth.core.errors import KinsynthError
 from kinsynth.data.io import describe, read_raw
@@ -324,10 +325,13 @@ def read_measured(space_cfg: Mapping[str, Any]) -> tuple[pd.DataFrame, PartSpace
     as a boolean), the space of its designs, and the response column."""
     from kinsynth.campaign.cells import measured_response, valid_flags
 
-    path = data_file(str(space_cfg.get("landscape")))
+    shipped = shipped_landscape(space_cfg.get("landscape"))
+    path = landscape_path(space_cfg)
     where = describe(path)
     table = read_raw(path)
     target = space_cfg.get("target")
+    if shipped is not None and _unset(target):  # a shipped table brings its response
+        target = shipped.target
     if _unset(target):
         raise KinsynthError(f"space.target: a measured landscape ({where}) needs the column "
                             "that holds the response, e.g. space.target=titre")
@@ -339,6 +343,8 @@ def read_measured(space_cfg: Mapping[str, Any]) -> tuple[pd.DataFrame, PartSpace
     valid = (valid_flags(table[VALID], where) if VALID in table.columns
              else pd.Series(True, index=table.index))
     columns = _plain(space_cfg.get("columns"))
+    if shipped is not None and columns is None:  # and its design columns
+        columns = list(shipped.columns)
     if columns is not None:
         columns = [str(c) for c in columns]
     space = infer_space(table, columns, where, listed=True, exclude=space_cfg.get("exclude"),
@@ -350,5 +356,9 @@ def read_measured(space_cfg: Mapping[str, Any]) -> tuple[pd.DataFrame, PartSpace
 
 
 def landscape_path(space_cfg: Mapping[str, Any]) -> Path | None:
+    """The table ``space.landscape`` names: a shipped landscape's (``g8h_cpr``) or a file."""
     value = space_cfg.get("landscape")
+    shipped = shipped_landscape(value)
+    if shipped is not None:
+        return shipped.path
     return None if _unset(value) else data_file(str(value))
