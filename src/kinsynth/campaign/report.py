@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -54,10 +56,25 @@ def collect(sweeps: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(cycles, ignore_index=True), pd.DataFrame(summaries)
 
 
-#: what the report reads of a campaign: its summary's keys and its cycles' columns
-SUMMARY_KEYS = ("strategy", "seed", "cumulative_top", "best_true_flux", "strains_to_q99",
-                "top100_found")
+#: what the report reads of a campaign: its summary's keys (and a true-top count,
+#: :func:`found_column`) and its cycles' columns
+SUMMARY_KEYS = ("strategy", "seed", "cumulative_top", "best_true_flux", "strains_to_q99")
 CYCLE_COLUMNS = ("cycle", "n_built", "cumulative_top", "batch_diversity", "batch_valid_fraction")
+#: random's exact expectation beside a true-top count: its name says the size k of the top set
+_RANDOM_FOUND = re.compile(r"^random_top(\d+)_found$")
+
+
+def found_column(names: Sequence[str]) -> str | None:
+    """The count of true top-k designs built among ``names`` (a summary's keys or a cycles
+    table's columns): ``top{k}_found`` with k the landscape's (100 for a simulated library, 10
+    for a measured table), named by its ``random_top{k}_found`` beside it (``top1_found`` counts
+    the top 1 % of the reference pool, another figure); ``top100_found`` alone where a campaign
+    records no expectation."""
+    for name in names:
+        match = _RANDOM_FOUND.match(str(name))
+        if match and f"top{match.group(1)}_found" in names:
+            return f"top{match.group(1)}_found"
+    return "top100_found" if "top100_found" in names else None
 
 
 def _read_campaign(path: Path) -> tuple[dict, pd.DataFrame]:
@@ -69,6 +86,8 @@ def _read_campaign(path: Path) -> tuple[dict, pd.DataFrame]:
     except (OSError, ValueError) as error:
         raise KinsynthError(f"'{path}': not readable JSON ({error}); {fix}") from None
     missing = [key for key in SUMMARY_KEYS if not isinstance(summary, dict) or key not in summary]
+    if isinstance(summary, dict) and found_column(list(summary)) is None:
+        missing.append("top100_found (or top{k}_found with random_top{k}_found)")
     if missing:
         raise KinsynthError(f"'{path}': lacks {', '.join(missing)}; {fix}")
     table = path.parent / "cycles.csv"
@@ -103,9 +122,18 @@ def landscape_max(summaries: pd.DataFrame) -> tuple[float, bool]:
 
 
 def comparison_table(summaries: pd.DataFrame) -> pd.DataFrame:
+    """One row per strategy (and swept setting): each figure's mean ± sd over seeds. The
+    true-top count is the landscape's ``top{k}_found``, beside random's exact expectation
+    ``random_top{k}_found`` after as many builds."""
     rows = []
     best, _ = landscape_max(summaries)
+    found = found_column(list(summaries.columns)) or "top100_found"
+    expected = f"random_{found}"
     for strategy, group in summaries.groupby("strategy", sort=False):
+        top_k = {found: _mean_sd(group.get(found, pd.Series(dtype=float)))}
+        if expected in summaries and summaries[expected].notna().any():
+            # exact, and the same for every seed of a schedule: a number, not a spread
+            top_k[expected] = f"{group[expected].astype(float).mean():.3g}"
         rows.append({
             "strategy": strategy,
             "seeds": len(group),
@@ -115,7 +143,7 @@ def comparison_table(summaries: pd.DataFrame) -> pd.DataFrame:
             "reached_q99": f"{group['strains_to_q99'].notna().sum()}/{len(group)}",
             "top1_found": _mean_sd(group.get("top1_found", pd.Series(dtype=float))),
             "simple_regret": _mean_sd(best - group["best_true_flux"]),
-            "top100_found": _mean_sd(group["top100_found"]),
+            **top_k,
             # the paper's figure of merit (campaign/judge.py), where the judge ran
             "top100_predicted": _mean_sd(group.get("top100_predicted", pd.Series(dtype=float))),
             "library_r2": _mean_sd(group.get("library_r2", pd.Series(dtype=float))),
@@ -137,6 +165,11 @@ def write_report(sweeps: Sequence[Path], out: Path) -> str:
     lines += ["", f"simple_regret: the landscape's {reference}, {best:.4g}, minus the best true "
               "flux a campaign built; batch_diversity and failed_share: mean over the proposed "
               "cycles; top100_predicted and library_r2: the judge after the last cycle"]
+    found = found_column(list(summaries.columns))
+    if found is not None and summaries.get(f"random_{found}", pd.Series()).notna().any():
+        lines.append(f"{found}: distinct designs of the landscape's true top {found[3:-6]} "
+                     f"built; random_{found}: what as many uniform random designs hold on "
+                     "average (exact)")
     text = "\n".join(lines)
     # each whole under its name or absent (a full disk is one line), never through a link
     write_text(text + "\n", out / "dbtl_report.md", key="--out")
@@ -153,28 +186,68 @@ def _figure(cycles: pd.DataFrame, path: Path) -> None:
     panels = [("cumulative_top", "top designs found (flux > pool q95)")]
     if "top1_found" in cycles:
         panels.append(("top1_found", "top-1 % designs found (flux > pool q99)"))
+    found = found_column(list(cycles.columns))
+    if found is not None and cycles[found].notna().any():
+        panels.append((found, f"true top-{found[3:-6]} designs built"))
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
-    from kinsynth.campaign.strategies import strategy_class, strategy_names
-
-    colours = {name: strategy_class(name).colour for name in strategy_names()}
     n_seeds = cycles.groupby("strategy")["seed"].nunique().max()
     for ax, (column, label) in zip(axes[0], panels, strict=True):
-        variants: dict[str, int] = {}  # a strategy's variants share its colour, not its line style
-        for strategy, group in cycles.groupby("strategy", sort=False):
-            stats = group.groupby("n_built")[column].agg(["mean", "std"]).fillna(0)
-            x = stats.index.to_numpy()
-            name = str(group["strategy_name"].iloc[0])
-            colour = colours.get(name)
-            style = ("-", "--", ":", "-.")[variants.get(name, 0) % 4]
-            variants[name] = variants.get(name, 0) + 1
-            ax.plot(x, stats["mean"], marker="o", label=strategy, color=colour, ls=style)
-            ax.fill_between(x, stats["mean"] - stats["std"], stats["mean"] + stats["std"],
-                            alpha=0.2, color=colour)
+        _strategy_curves(ax, cycles, column)
         ax.set_xlabel("strains built")
         ax.set_ylabel(label)
         ax.set_title(f"mean ± sd over {n_seeds} seeds")
-        ax.set_ylim(bottom=0)
-        ax.legend()
+    fig.tight_layout()
+    try:
+        save_figure(fig, path, overwrite=True, key="--out", dpi=120)
+    finally:
+        plt.close(fig)
+
+
+def _strategy_curves(ax: Any, cycles: pd.DataFrame, column: str) -> None:
+    """Each strategy's mean ± sd of ``column`` against strains built, and random's exact
+    expectation (``random_<column>``) as a dashed line where the campaigns record it."""
+    from kinsynth.campaign.strategies import strategy_class, strategy_names
+
+    colours = {name: strategy_class(name).colour for name in strategy_names()}
+    variants: dict[str, int] = {}  # a strategy's variants share its colour, not its line style
+    for strategy, group in cycles.groupby("strategy", sort=False):
+        stats = group.groupby("n_built")[column].agg(["mean", "std"]).fillna(0)
+        x = stats.index.to_numpy()
+        name = str(group["strategy_name"].iloc[0])
+        colour = colours.get(name)
+        style = ("-", "--", ":", "-.")[variants.get(name, 0) % 4]
+        variants[name] = variants.get(name, 0) + 1
+        ax.plot(x, stats["mean"], marker="o", label=strategy, color=colour, ls=style)
+        ax.fill_between(x, stats["mean"] - stats["std"], stats["mean"] + stats["std"],
+                        alpha=0.2, color=colour)
+    expected = f"random_{column}"
+    if expected in cycles and cycles[expected].notna().any():
+        line = cycles.groupby("n_built")[expected].mean()
+        ax.plot(line.index.to_numpy(), line.to_numpy(), color="grey", ls="--", lw=1.2,
+                label="random, exact expectation")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7)
+
+
+def found_figure(panels: dict[str, pd.DataFrame], path: Path, xlabel: str) -> None:
+    """The true-top count (``top{k}_found``) against strains built, one panel per entry of
+    ``panels`` (e.g. a budget: its campaigns' cycles): each strategy's mean ± sd over seeds and
+    random's exact expectation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
+    for ax, (title, cycles) in zip(axes[0], panels.items(), strict=True):
+        column = found_column(list(cycles.columns))
+        if column is None:
+            raise KinsynthError(f"{title}: its campaigns record no top{{k}}_found")
+        _strategy_curves(ax, cycles, column)
+        n_seeds = cycles.groupby("strategy")["seed"].nunique().max()
+        ax.set_title(f"{title}: mean ± sd over {n_seeds} seeds")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(f"true top-{column[3:-6]} designs built ({column})")
     fig.tight_layout()
     try:
         save_figure(fig, path, overwrite=True, key="--out", dpi=120)
