@@ -6,6 +6,7 @@
     python scripts/dbtl_benchmark.py --dry-run                        # print the commands only
     python scripts/dbtl_benchmark.py --protocol vanlent2023           # van Lent et al.'s own
     python scripts/dbtl_benchmark.py --protocol vanlent2023 --quick   # one seed per campaign
+    python scripts/dbtl_benchmark.py --landscape g8h_cpr --jobs 2     # a real library (below)
 
 Each sweep goes to ``<out>/<landscape>-<schedule>[-noise<level>]/`` with
 ``hydra/launcher=local_parallel`` (one thread per job); then ``scripts/dbtl_report.py`` writes its
@@ -21,6 +22,13 @@ on 50 + 4 x 50, 10 elsewhere (``--seeds N`` takes the first N everywhere, ``--qu
 writes ``vanlent2023.md`` (the last cycle's ``top100_predicted`` and the designs-built figures
 beside the paper's stored ones) and ``vanlent2023_curves.png`` under ``--out``. Each campaign
 costs five judge searches (BayesSearchCV, 20 iterations: about a minute each on one core).
+
+``--landscape g8h_cpr`` benchmarks the strategies on a real, measured library (scripts/bench/
+dbtl_real.py): Petersen et al.'s G8H x CPR library replayed over its 234 measured genotypes at 40
+and 80 builds, 20 seeds, beside the 20-line anchor (one-hot gradient boosting, ``--strategies
+anchor``), and the authors' round 2 replayed. It writes ``g8h_cpr.md`` and ``g8h_cpr_top10.png``
+under ``<out>/g8h_cpr/``; ``--steps replay`` or ``round2`` runs one part, ``--report-only`` only
+the report.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the real libraries ``--landscape`` benchmarks (scripts/bench/dbtl_real.py)
+REAL_LANDSCAPES = ("g8h_cpr",)
 # the landscape's dbtl.py overrides (paths relative to the repository root)
 LANDSCAPES = {
     "pathway_I": [],
@@ -202,16 +212,44 @@ def sweep_command(landscape: str, schedule: str, strategies: list[str], seeds: l
     return command
 
 
+def run_real(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """``--landscape g8h_cpr``: the benchmark on a measured library (scripts/bench/dbtl_real.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # the bench package beside us
+    from bench import dbtl_real
+
+    from kinsynth.core.errors import KinsynthError
+
+    seeds = args.seeds if args.seeds is not None else list(dbtl_real.SEEDS)
+    args.out = args.out.resolve()  # the sweeps run from the checkout, this from anywhere
+    try:
+        if args.report_only:
+            print(dbtl_real.write_report(args.out))
+            return 0
+        return dbtl_real.run(args.strategies, seeds, args.out, args.jobs, env, ROOT,
+                             steps=args.steps, dry_run=args.dry_run)
+    except KinsynthError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--landscapes", nargs="+", default=list(LANDSCAPES),
                         choices=list(LANDSCAPES))
     from kinsynth.campaign.strategies import strategy_names
 
-    parser.add_argument("--strategies", nargs="+", default=strategy_names(),
-                        choices=strategy_names())
+    anchor = "anchor"  # the real library's 20-line baseline (scripts/bench/dbtl_real.py)
+    parser.add_argument("--strategies", nargs="+", default=None,
+                        choices=[*strategy_names(), anchor],
+                        help="default: every registered strategy (--landscape: and the anchor)")
+    parser.add_argument("--landscape", choices=REAL_LANDSCAPES, default=None,
+                        help="benchmark on a real, measured library instead (40 and 80 builds, "
+                             "20 seeds, the anchor, the authors' round 2)")
+    parser.add_argument("--steps", nargs="+", choices=["replay", "round2"],
+                        default=["replay", "round2"], help="--landscape: the parts to run")
     parser.add_argument("--seeds", nargs="+", type=int, default=None,
-                        help="default 0-4; --protocol: these seeds for every campaign group")
+                        help="default 0-4 (--landscape: 0-19); --protocol: these seeds for every "
+                             "campaign group")
     parser.add_argument("--schedule", default="vanlent", choices=list(SCHEDULES))
     parser.add_argument("--noise", type=float, default=0.0,
                         help="heteroscedastic noise level (0.1 = 10 %% of the flux); 0 = none")
@@ -229,10 +267,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="--protocol: more dbtl.py overrides, e.g. "
                              "hydra.launcher.partition=<partition>")
     parser.add_argument("--report-only", action="store_true",
-                        help="--protocol: write the table from the campaigns already under --out")
+                        help="--protocol, --landscape: write the tables from the campaigns already "
+                             "under --out")
     args = parser.parse_args(argv)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "OPENBLAS_NUM_THREADS": "1"}
+    if args.landscape is not None:
+        args.strategies = args.strategies or [*strategy_names(), anchor]
+        return run_real(args, env)
+    args.strategies = args.strategies or strategy_names()
+    if anchor in args.strategies:
+        parser.error("--strategies anchor: the anchor runs on a real library (--landscape)")
     if args.protocol == "vanlent2023":
         return run_vanlent2023(args, env)
     args.seeds = args.seeds if args.seeds is not None else [0, 1, 2, 3, 4]

@@ -326,7 +326,7 @@ def read_measured(space_cfg: Mapping[str, Any]) -> tuple[pd.DataFrame, PartSpace
     from kinsynth.campaign.cells import measured_response, valid_flags
 
     shipped = shipped_landscape(space_cfg.get("landscape"))
-    path = landscape_path(space_cfg)
+    path = landscape_path(space_cfg) or data_file(None)  # unset: make_landscape never asks
     where = describe(path)
     table = read_raw(path)
     target = space_cfg.get("target")
