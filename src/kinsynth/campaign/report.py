@@ -210,6 +210,8 @@ def _strategy_curves(ax: Any, cycles: pd.DataFrame, column: str) -> None:
 
     colours = {name: strategy_class(name).colour for name in strategy_names()}
     variants: dict[str, int] = {}  # a strategy's variants share its colour, not its line style
+    seeds = cycles.groupby("strategy", sort=False)["seed"].nunique()
+    uneven = seeds.nunique() > 1  # then each line says over how many seeds it is
     for strategy, group in cycles.groupby("strategy", sort=False):
         stats = group.groupby("n_built")[column].agg(["mean", "std"]).fillna(0)
         x = stats.index.to_numpy()
@@ -217,7 +219,8 @@ def _strategy_curves(ax: Any, cycles: pd.DataFrame, column: str) -> None:
         colour = colours.get(name)
         style = ("-", "--", ":", "-.")[variants.get(name, 0) % 4]
         variants[name] = variants.get(name, 0) + 1
-        ax.plot(x, stats["mean"], marker="o", label=strategy, color=colour, ls=style)
+        label = f"{strategy} ({seeds[strategy]} seeds)" if uneven else str(strategy)
+        ax.plot(x, stats["mean"], marker="o", label=label, color=colour, ls=style)
         ax.fill_between(x, stats["mean"] - stats["std"], stats["mean"] + stats["std"],
                         alpha=0.2, color=colour)
     expected = f"random_{column}"
@@ -244,8 +247,7 @@ def found_figure(panels: dict[str, pd.DataFrame], path: Path, xlabel: str) -> No
         if column is None:
             raise KinsynthError(f"{title}: its campaigns record no top{{k}}_found")
         _strategy_curves(ax, cycles, column)
-        n_seeds = cycles.groupby("strategy")["seed"].nunique().max()
-        ax.set_title(f"{title}: mean ± sd over {n_seeds} seeds")
+        ax.set_title(f"{title}: mean ± sd over seeds")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(f"true top-{column[3:-6]} designs built ({column})")
     fig.tight_layout()
