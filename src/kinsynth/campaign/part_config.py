@@ -38,7 +38,7 @@ def _unset(value: Any) -> bool:
     return is_unset(value)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, (DictConfig, ListConfig)):
         return OmegaConf.to_container(value, resolve=True)
     return value
@@ -50,8 +50,8 @@ def space_from_config(space_cfg: Mapping[str, Any],
     """The space of ``space.factors``/``sets``/``exclude``/``candidates`` (with ``numbers``,
     a model's varied columns and their levels). With ``model_columns`` (a simulated
     landscape), every slot must name a model column and give each part a fold change."""
-    factors = _plain(space_cfg.get("factors")) or {}
-    set_cfg = _plain(space_cfg.get("sets")) or {}
+    factors = plain(space_cfg.get("factors")) or {}
+    set_cfg = plain(space_cfg.get("sets")) or {}
     if not isinstance(factors, dict):
         raise KinsynthError(f"space.factors={factors!r}: expected a mapping of slot -> list of "
                             "part names (or part name -> descriptor)")
@@ -171,7 +171,7 @@ def _exclude(value: Any, slots: Mapping[str, Sequence[str]],
              numbers: Mapping[str, Sequence[float]],
              sets: Sequence[GeneSet]) -> tuple[dict[str, tuple[Any, ...]], ...]:
     """``space.exclude``: partial designs (column -> value or list of values) never built."""
-    rules = _plain(value) or []
+    rules = plain(value) or []
     if isinstance(rules, dict):
         rules = [rules]
     genes = {g for s in sets for g in s.genes}
@@ -338,7 +338,7 @@ def read_measured(space_cfg: Mapping[str, Any]) -> tuple[pd.DataFrame, PartSpace
     response = measured_response(table[target], target, where)
     valid = (valid_flags(table[VALID], where) if VALID in table.columns
              else pd.Series(True, index=table.index))
-    columns = _plain(space_cfg.get("columns"))
+    columns = plain(space_cfg.get("columns"))
     if columns is not None:
         columns = [str(c) for c in columns]
     space = infer_space(table, columns, where, listed=True, exclude=space_cfg.get("exclude"),
