@@ -75,15 +75,16 @@ def space_from_config(space_cfg: Mapping[str, Any],
     listed = None
     if not _unset(space_cfg.get("candidates")):
         path = str(space_cfg.get("candidates"))
+        where = f"space.candidates={path}"  # every refusal of the list names the setting
         table = read_raw(data_file(path))
         if not columns:  # the list alone defines the space
-            return infer_space(table, None, describe(data_file(path)), listed=True,
+            return infer_space(table, None, where, listed=True,
                                exclude=space_cfg.get("exclude"))
-        listed = _candidates(table, columns, describe(data_file(path)))
+        listed = _candidates(table, columns, where)
     space = PartSpace(tuple(columns), slots, levels_of, sets, descriptors,
                       _exclude(space_cfg.get("exclude"), slots, levels_of, sets))
     if listed is not None:
-        listed = check_designs(listed, space, f"space.candidates={space_cfg.get('candidates')}")
+        listed = check_designs(listed, space, where)
         space = PartSpace(space.columns, slots, levels_of, sets, descriptors, space.exclude,
                           _deduplicated(space.snap(listed), space.columns))
     if space.library_size == 0:
@@ -259,8 +260,8 @@ def check_designs(frame: pd.DataFrame, space: PartSpace, where: str) -> pd.DataF
 def infer_space(table: pd.DataFrame, columns: Sequence[str] | None, where: str,
                 listed: bool = True, exclude: Any = None,
                 ignore: Sequence[str] = ()) -> PartSpace:
-    """The space of a table's designs: text columns are slots (parts in order of first
-    appearance... sorted, for a stable order), 0/1 columns genes, other numbers levels; with
+    """The space of a table's designs: text columns are slots (their parts sorted, so the order
+    does not depend on the table's row order), 0/1 columns genes, other numbers levels; with
     ``listed``, only the table's distinct designs can be built."""
     if columns is None:
         columns = [c for c in table.columns if c not in ignore and c != VALID]
