@@ -77,9 +77,10 @@ def space_from_config(space_cfg: Mapping[str, Any],
         path = str(space_cfg.get("candidates"))
         where = f"space.candidates={path}"  # every refusal of the list names the setting
         table = read_raw(data_file(path))
-        if not columns:  # the list alone defines the space
-            return infer_space(table, None, where, listed=True,
-                               exclude=space_cfg.get("exclude"))
+        if not columns:  # the list alone defines the space (space.columns: its design columns)
+            chosen = plain(space_cfg.get("columns"))
+            return infer_space(table, None if chosen is None else [str(c) for c in chosen],
+                               where, listed=True, exclude=space_cfg.get("exclude"))
         listed = _candidates(table, columns, where)
     space = PartSpace(tuple(columns), slots, levels_of, sets, descriptors,
                       _exclude(space_cfg.get("exclude"), slots, levels_of, sets))

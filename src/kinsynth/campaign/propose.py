@@ -96,7 +96,7 @@ def check_built(table: pd.DataFrame, columns: list[str], target: str,
     if (valid & ~produced).any():
         row = int(np.flatnonzero((valid & ~produced).to_numpy())[0])
         raise KinsynthError(f"{where}: column '{target}' is empty at data row {row + 1} where "
-                            f"'valid' says yes; expected the measured flux, or valid=no for a "
+                            f"'valid' says yes; expected the measured response, or valid=no for a "
                             "strain that did not produce")
     built = designs.assign(**{target: flux.where(produced), "valid": produced})
     if space is not None:
@@ -158,8 +158,8 @@ def _average_replicates(built: pd.DataFrame, columns: list[str], target: str,
     merged[target] = grouped[target].mean()  # NaN (did not produce) is skipped, as in a lab
     merged["valid"] = grouped["valid"].any()
     replicated = int((np.bincount(codes) > 1).sum())
-    log.info("%s: %d rows hold %d designs (%d built more than once); each design's flux is the "
-             "mean of its replicates that produced, and it is valid when any did", where,
+    log.info("%s: %d rows hold %d designs (%d built more than once); each design's response is "
+             "the mean of its replicates that produced, and it is valid when any did", where,
              len(built), len(merged), replicated)
     return merged.reset_index(drop=True)
 
@@ -183,7 +183,7 @@ def propose_from_table(cfg: DictConfig) -> pd.DataFrame:
     check_target(out, overwrite)  # a link, a FIFO, a device or an existing file: refused now
     if is_unset(cfg.data.get("path")):
         raise KinsynthError("data.path: step=propose fits on the strains you built; pass "
-                            "data.path=<built.csv> (the design columns and the measured flux)")
+                            "data.path=<built.csv> (the design columns and the measured response)")
     designs = propose_plate(cfg, data_file(cfg.data.path))
     with atomic_target(out, overwrite) as tmp:  # whole under its name, never through a link
         designs.to_csv(tmp, index=False, float_format=FLOAT_FORMAT)
