@@ -104,8 +104,8 @@ def train_generator(frame: pd.DataFrame, columns: list[str], target: str, epochs
                                categorical=categorical or None)
         dm.setup("fit")
     pl.seed_everything(weight_seed, verbose=False)  # before the weights: same seed, same run
-    parts = {"levels": dm.levels} if dm.levels else {}
-    model = LatentVariableModel(dm.features, dm.target, conditional=True, **options, **parts)
+    model = LatentVariableModel(dm.features, dm.target, conditional=True, **options,
+                                levels=dm.levels or None)
     model.attach_data(dm.transform, dm.train_frame[dm.target].to_numpy())
     quiet_third_party()
     # one fit per cycle: Lightning's per-fit INFO lines (devices, stop reason) are noise here
