@@ -165,3 +165,14 @@ def test_one_hot_features_of_renamed_parts_are_the_same_columns_permuted():
     # one slot changed: distance 1, whatever the parts are called
     assert np.linalg.norm(scaled[0] - scaled[2]) == pytest.approx(1.0)
     assert np.linalg.norm(scaled[0] - scaled[1]) == pytest.approx(1.0)
+
+
+def test_numeric_levels_snap_to_the_nearest_level_in_log_space():
+    """Fold changes: 0.6 is nearer 1 than 0.25 (a 1.7x step against 2.4x), though not in
+    linear terms; 2.4 is nearer 4 (1.7x) than 1 (2.4x)."""
+    from kinsynth.campaign.parts import PartSpace
+
+    space = PartSpace(("a",), numbers={"a": (0.25, 1.0, 4.0)})
+    snapped = space.snap(pd.DataFrame({"a": [0.6, 2.4, 0.25, 3.9]}))
+    assert snapped["a"].tolist() == [1.0, 4.0, 0.25, 4.0]
+    assert space.codes(pd.DataFrame({"a": [0.6, 2.4]})).ravel().tolist() == [1, 2]
