@@ -90,9 +90,10 @@ class PoolConfig:
 
 @dataclass
 class BuiltDataConfig:
-    """``data`` of dbtl.yaml: the built designs ``step=propose`` fits on."""
+    """``data`` of dbtl.yaml: the built designs ``step=propose`` fits on, and their response."""
 
     path: str | None = _given()
+    target: str | None = _given()
 
 
 @dataclass

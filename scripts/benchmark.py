@@ -1,10 +1,12 @@
 """Performance benchmark: ``python scripts/benchmark.py [--quick] [--sweep] [--scale] [--cycles]
-[--speed]``.
+[--speed] [--train-command] [--split]``.
 
 Prints one table of side-by-side figures (our training vs a bare PyTorch loop, PPCA, sampling,
 simulator, memory) measured in one process, then the commands a user waits for, each beside its
-reference in the same run (generate.py 1,000,000 rows; the evaluation against the training of a
-20-epoch run); --speed prints only those; --sweep also times the thesis sweep end to end;
+reference in the same run (train.py of the thesis VAE against a bare loop, both as processes;
+generate.py 1,000,000 rows; the evaluation against the training of a 20-epoch run); --speed prints
+only those, --train-command only the first; --split measures where a train.py run spends its time;
+--sweep also times the thesis sweep end to end;
 --scale times reading, training, evaluation and generation as the rows grow (only those rows);
 --cycles times one DBTL cycle of each strategy on each landscape (only those rows).
 The code is in scripts/bench/; docs/performance.md explains every row.
@@ -43,6 +45,13 @@ def main() -> int:
                         help="only the DBTL strategies' seconds per cycle (50 of 200 built)")
     parser.add_argument("--speed", action="store_true",
                         help="only the commands' rows: generate.py 1M rows, evaluation vs training")
+    parser.add_argument("--train-command", action="store_true",
+                        help="only train.py experiment=thesis model=vae against a bare loop, "
+                        "both as processes")
+    parser.add_argument("--train-epochs", type=int, nargs="+", default=[200, 400],
+                        help="epochs of the train.py command rows")
+    parser.add_argument("--split", action="store_true",
+                        help="only where a train.py run of the thesis VAE spends its time")
     parser.add_argument("--scale-sizes", type=int, nargs="+", default=[5_000, 50_000, 300_000],
                         help="table sizes of --scale")
     parser.add_argument("--scale-generate", type=int, nargs=2, default=[100_000, 3_000_000],
@@ -87,9 +96,30 @@ def main() -> int:
             args.json.write_text(report.to_json())
         return 0
 
-    if args.speed:
+    if args.split:
+        from bench import train_command, train_split
+        from bench.options import FULL, QUICK
+
+        options = replace(QUICK if args.quick else FULL, data=args.data)
+        epochs = args.train_epochs[0]
         report = Report(context=machine_context())
-        commands(report, say, quick=args.quick)
+        with tempfile.TemporaryDirectory(prefix="kinsynth-split-") as tmp:
+            say(f"train.py as a process, {epochs} epochs, its parts ...")
+            train_command.run(report, say, Path(tmp), (epochs,), repeats=1, data=args.data)
+            say(f"the fit's parts, {epochs} epochs, taken away one at a time ...")
+            parts = train_split.measure_fit_parts(options, epochs, Path(tmp), say)
+        train_split.add_rows(report, parts, epochs, 63 * epochs)
+        report.context["load_average_1min_end"] = machine_context()["load_average_1min"]
+        print(f"# context: {report.context}")
+        print(report.table())
+        if args.json:
+            args.json.write_text(report.to_json())
+        return 0
+    if args.speed or args.train_command:
+        report = Report(context=machine_context())
+        commands(report, say, quick=args.quick, train_epochs=tuple(args.train_epochs),
+                 only_training=args.train_command, data=args.data)
+        report.context["load_average_1min_end"] = machine_context()["load_average_1min"]
         print(f"# context: {report.context}")
         print(report.table())
         if args.json:
@@ -109,7 +139,8 @@ def main() -> int:
     }
     options = replace(options, **{k: v for k, v in sizes.items() if v is not None})
     report = suite.run(options, say)
-    commands(report, say, quick=args.quick)
+    commands(report, say, quick=args.quick, train_epochs=tuple(args.train_epochs),
+             data=args.data)
     if args.sweep:
         say("thesis sweep (21 jobs, joblib, 2 workers) ...")
         with tempfile.TemporaryDirectory(prefix="kinsynth-sweep-") as tmp:
@@ -131,10 +162,19 @@ def main() -> int:
     return 0
 
 
-def commands(report: object, say: object, quick: bool = False) -> None:
+def commands(
+    report: object, say: object, quick: bool = False, train_epochs: tuple[int, ...] = (200, 400),
+    only_training: bool = False, data: str | None = None,
+) -> None:
     """The rows of the commands a user waits for, each beside its reference."""
-    from bench import evaluation, generation
+    from bench import evaluation, generation, train_command
 
+    with tempfile.TemporaryDirectory(prefix="kinsynth-train-") as tmp:
+        say("train.py experiment=thesis model=vae against a bare loop, both as processes ...")
+        train_command.run(report, say, Path(tmp), (10,) if quick else train_epochs,
+                          repeats=1 if quick else 2, data=data)
+    if only_training:
+        return
     with tempfile.TemporaryDirectory(prefix="kinsynth-speed-") as tmp:
         say("generate.py, 1,000,000 rows, whole command ...")
         generation.run(report, say, Path(tmp), rows=100_000 if quick else 1_000_000,

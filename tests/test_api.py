@@ -8,6 +8,7 @@ import pytest
 from support import make_toy_table
 
 import kinsynth
+from kinsynth.campaign.propose import plate_columns
 from kinsynth.core.errors import KinsynthError
 
 FAST = {"trainer__max_epochs": 3, "latent_dim": 2, "logger": "csv",
@@ -87,7 +88,10 @@ def test_propose_returns_the_next_plate_as_a_frame():
     built["Product_I"] = rng.uniform(0.5, 1.5, len(built))
     plate = kinsynth.propose(built, n=12, strategy="recommender", space={"levels": [0.5, 1, 2]},
                              pool_size=500)
-    assert len(plate) == 12 and list(plate.columns) == list(space.columns)
+    assert len(plate) == 12
+    assert list(plate.columns) == [*space.columns, *plate_columns("Product_I")]
+    assert plate["rank"].tolist() == list(range(1, 13))
+    plate = plate[list(space.columns)]
     assert set(np.unique(plate.to_numpy())) <= {0.5, 1.0, 2.0}
     built_keys = {tuple(r) for r in built[list(space.columns)].to_numpy()}
     assert not any(tuple(r) in built_keys for r in plate.to_numpy())  # nothing built twice

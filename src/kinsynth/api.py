@@ -129,13 +129,20 @@ def propose(
     strategy: str = "generative",
     space: dict[str, Any] | None = None,
     seed: int = 0,
+    target: str | None = None,
     **options: Any,
 ) -> pd.DataFrame:
     """The next ``n`` designs from the strains built so far (``built.csv``'s columns: the design
-    columns and the measured flux; an empty flux is a strain that did not produce).
+    columns and the measured response; an empty response is a strain that did not produce).
 
-    ``space`` is dbtl.yaml's ``space`` block (``levels``, ``vary``, ``model_file``, ...);
+    ``space`` is dbtl.yaml's ``space`` block: a kinetic model's (``levels``, ``vary``,
+    ``model_file``, ...) or a lab's library (``factors``, ``sets``, ``exclude``, ``candidates``,
+    or ``landscape``, a measured table whose designs are the space); ``target`` names the
+    response column (``data.target``; a library of parts has no model to name it);
     ``options`` set the strategy's own settings (``strategy.<key>`` in dbtl.yaml).
+
+    The plate holds the design columns, ``predicted_<target>``, ``uncertainty_<target>`` (NaN
+    where the strategy has no such figure) and ``rank`` (1 = best), best first.
     """
     import pandas as pd
 
@@ -149,7 +156,8 @@ def propose(
     if space is not None and not isinstance(space, dict | DictConfig):
         raise KinsynthError(f"space={space!r}: expected a mapping of dbtl.yaml's space keys, "
                             "e.g. {'levels': [0.5, 1, 2]}")
-    settings: dict[str, Any] = {"seed": seed, "designs_per_cycle": n, "step": "propose"}
+    settings: dict[str, Any] = {"seed": seed, "designs_per_cycle": n, "step": "propose",
+                                "data.target": target}
     # one setting per key: an unknown key is compose's one line naming it
     settings.update({f"space.{key}": value for key, value in (space or {}).items()})
     if (CONF_DIR / "strategy" / f"{strategy}.yaml").is_file():

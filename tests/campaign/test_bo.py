@@ -15,6 +15,7 @@ from support import compose_dbtl as compose
 from kinsynth.campaign import propose_from_table, run_campaign
 from kinsynth.campaign.loop import _cycle_row, landscape_maximum
 from kinsynth.campaign.pool import ReferencePool
+from kinsynth.campaign.propose import plate_columns
 from kinsynth.campaign.space import DesignSpace, design_keys
 from kinsynth.campaign.strategies import make_strategy
 from kinsynth.campaign.strategies.bo import BayesOptStrategy
@@ -133,7 +134,8 @@ def test_step_propose_with_bo_on_a_labs_table(tmp_path, spec):
                   f"data.path={tmp_path / 'lab.csv'}", f"out={out}", "designs_per_cycle=8")
     propose_from_table(cfg)
     plate = pd.read_csv(out)
-    assert len(plate) == 8 and list(plate.columns) == spec.columns
+    assert len(plate) == 8 and list(plate.columns) == [*spec.columns, *plate_columns("Product_I")]
+    plate = plate[spec.columns]
     assert (plate.drop(columns=varied) == 1.0).all().all()
     keys = design_keys(plate[varied], varied)
     assert len(set(keys)) == 8 and not set(keys) & set(design_keys(lab, varied))

@@ -14,6 +14,7 @@ from support import TOY_ANTIMONY, run_cli
 from kinsynth.campaign import run_campaign
 from kinsynth.campaign.build import Builder
 from kinsynth.campaign.pool import reference_pool
+from kinsynth.campaign.propose import plate_columns
 from kinsynth.campaign.space import DesignSpace, design_keys, drop_built
 from kinsynth.campaign.strategies.random_designs import RandomStrategy
 from kinsynth.core.errors import KinsynthError
@@ -146,7 +147,7 @@ def test_step_propose_on_a_labs_table(tmp_path, spec):
                      "designs_per_cycle=12", f"out={out}", cwd=tmp_path)
     assert "wrote 12 proposed designs" in result.stdout
     plate = pd.read_csv(out)
-    assert list(plate.columns) == spec.columns and len(plate) == 12
+    assert list(plate.columns) == [*spec.columns, *plate_columns("Product_I")] and len(plate) == 12
     assert not set(design_keys(plate, spec.columns)) & set(
         design_keys(pd.read_csv(built), spec.columns))
     again = run_cli("dbtl.py", "step=propose", f"data.path={built}", f"out={out}",
@@ -298,7 +299,8 @@ def test_step_propose_on_a_table_of_only_the_varied_columns(tmp_path, spec):
                   "designs_per_cycle=8")
     propose_from_table(cfg)
     plate = pd.read_csv(out)
-    assert len(plate) == 8 and list(plate.columns) == spec.columns
+    assert len(plate) == 8 and list(plate.columns) == [*spec.columns, *plate_columns("Product_I")]
+    plate = plate[spec.columns]
     assert (plate.drop(columns=varied) == 1.0).all().all()  # the parent strain's fold change
     assert not set(design_keys(plate[varied], varied)) & set(design_keys(lab, varied))
 

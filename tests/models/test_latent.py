@@ -152,3 +152,17 @@ def test_cosine_schedule_decays_the_lr_once_per_epoch(compose_train, tmp_path):
     assert k >= 3
     expected = 1e-3 * 0.5 * (1 + math.cos(math.pi * k / 4))
     assert optimizer["param_groups"][0]["lr"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_batch_already_on_the_device_is_handed_over_as_it_is():
+    # the data module keeps its splits on the training device: each epoch's list of batches
+    # skips Lightning's generic transfer, and anything else still goes through it
+    model = LatentVariableModel(["a", "b"], "y", latent_dim=2, hidden=[4])
+    cpu = torch.device("cpu")
+    epoch = [(torch.zeros(3, 2), torch.zeros(3, 1)), (torch.ones(2, 2), None)]
+    assert model.transfer_batch_to_device(epoch, cpu, 0) is epoch
+    mapping = {"x": torch.zeros(3, 2)}
+    moved = model.transfer_batch_to_device(mapping, cpu, 0)
+    assert moved is not mapping and torch.equal(moved["x"], mapping["x"])
+    on_meta = [(torch.zeros(3, 2), None)]
+    assert model.transfer_batch_to_device(on_meta, torch.device("meta"), 0)[0][0].is_meta

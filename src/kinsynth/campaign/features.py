@@ -38,6 +38,19 @@ def make_regressor(kind: str, seed: int) -> Any:
     raise KinsynthError(f"strategy.regressor={kind!r}: expected one of {list(REGRESSORS)}")
 
 
+def predict_with_sd(model: Any, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted regressor's prediction and its sd: across the trees of a random forest (their
+    spread, the forest's own uncertainty), NaN for a point model such as gradient boosting."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    mean = np.asarray(model.predict(features), float)
+    if not isinstance(model, RandomForestRegressor):
+        return mean, np.full(len(mean), np.nan)
+    trees = np.stack([tree.predict(np.asarray(features, np.float32))
+                      for tree in model.estimators_])
+    return mean, trees.std(axis=0)
+
+
 def check_regressor(kind: str) -> None:
     """Refuse an unknown regressor name before the first cycle, without loading sklearn."""
     if kind not in REGRESSORS:

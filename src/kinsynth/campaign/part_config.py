@@ -39,7 +39,7 @@ def _unset(value: Any) -> bool:
     return is_unset(value)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, (DictConfig, ListConfig)):
         return OmegaConf.to_container(value, resolve=True)
     return value
@@ -51,8 +51,8 @@ def space_from_config(space_cfg: Mapping[str, Any],
     """The space of ``space.factors``/``sets``/``exclude``/``candidates`` (with ``numbers``,
     a model's varied columns and their levels). With ``model_columns`` (a simulated
     landscape), every slot must name a model column and give each part a fold change."""
-    factors = _plain(space_cfg.get("factors")) or {}
-    set_cfg = _plain(space_cfg.get("sets")) or {}
+    factors = plain(space_cfg.get("factors")) or {}
+    set_cfg = plain(space_cfg.get("sets")) or {}
     if not isinstance(factors, dict):
         raise KinsynthError(f"space.factors={factors!r}: expected a mapping of slot -> list of "
                             "part names (or part name -> descriptor)")
@@ -76,15 +76,17 @@ def space_from_config(space_cfg: Mapping[str, Any],
     listed = None
     if not _unset(space_cfg.get("candidates")):
         path = str(space_cfg.get("candidates"))
+        where = f"space.candidates={path}"  # every refusal of the list names the setting
         table = read_raw(data_file(path))
-        if not columns:  # the list alone defines the space
-            return infer_space(table, None, describe(data_file(path)), listed=True,
-                               exclude=space_cfg.get("exclude"))
-        listed = _candidates(table, columns, describe(data_file(path)))
+        if not columns:  # the list alone defines the space (space.columns: its design columns)
+            chosen = plain(space_cfg.get("columns"))
+            return infer_space(table, None if chosen is None else [str(c) for c in chosen],
+                               where, listed=True, exclude=space_cfg.get("exclude"))
+        listed = _candidates(table, columns, where)
     space = PartSpace(tuple(columns), slots, levels_of, sets, descriptors,
                       _exclude(space_cfg.get("exclude"), slots, levels_of, sets))
     if listed is not None:
-        listed = check_designs(listed, space, f"space.candidates={space_cfg.get('candidates')}")
+        listed = check_designs(listed, space, where)
         space = PartSpace(space.columns, slots, levels_of, sets, descriptors, space.exclude,
                           _deduplicated(space.snap(listed), space.columns))
     if space.library_size == 0:
@@ -172,7 +174,7 @@ def _exclude(value: Any, slots: Mapping[str, Sequence[str]],
              numbers: Mapping[str, Sequence[float]],
              sets: Sequence[GeneSet]) -> tuple[dict[str, tuple[Any, ...]], ...]:
     """``space.exclude``: partial designs (column -> value or list of values) never built."""
-    rules = _plain(value) or []
+    rules = plain(value) or []
     if isinstance(rules, dict):
         rules = [rules]
     genes = {g for s in sets for g in s.genes}
@@ -260,8 +262,8 @@ def check_designs(frame: pd.DataFrame, space: PartSpace, where: str) -> pd.DataF
 def infer_space(table: pd.DataFrame, columns: Sequence[str] | None, where: str,
                 listed: bool = True, exclude: Any = None,
                 ignore: Sequence[str] = ()) -> PartSpace:
-    """The space of a table's designs: text columns are slots (parts in order of first
-    appearance... sorted, for a stable order), 0/1 columns genes, other numbers levels; with
+    """The space of a table's designs: text columns are slots (their parts sorted, so the order
+    does not depend on the table's row order), 0/1 columns genes, other numbers levels; with
     ``listed``, only the table's distinct designs can be built."""
     if columns is None:
         columns = [c for c in table.columns if c not in ignore and c != VALID]
@@ -342,7 +344,7 @@ def read_measured(space_cfg: Mapping[str, Any]) -> tuple[pd.DataFrame, PartSpace
     response = measured_response(table[target], target, where)
     valid = (valid_flags(table[VALID], where) if VALID in table.columns
              else pd.Series(True, index=table.index))
-    columns = _plain(space_cfg.get("columns"))
+    columns = plain(space_cfg.get("columns"))
     if shipped is not None and columns is None:  # and its design columns
         columns = list(shipped.columns)
     if columns is not None:

@@ -135,8 +135,7 @@ class PartSpace(Space):
     def _level_index(self, j: int, values: pd.Series) -> np.ndarray:
         column = self.columns[j]
         if column in self.numbers:  # the nearest level: a measured number need not be exact
-            levels = np.asarray(self.numbers[column], float)
-            return np.abs(values.to_numpy(float)[:, None] - levels).argmin(axis=1)
+            return _nearest(values.to_numpy(float), np.asarray(self.numbers[column], float))
         return super()._level_index(j, values)
 
     # -- drawing designs ----------------------------------------------------------------------
@@ -194,8 +193,7 @@ class PartSpace(Space):
             values = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
             keep &= np.isfinite(values)
             allowed = np.asarray(levels, float)
-            nearest = np.abs(np.nan_to_num(values)[:, None] - allowed).argmin(axis=1)
-            frame[column] = allowed[nearest]
+            frame[column] = allowed[_nearest(np.nan_to_num(values, nan=allowed[0]), allowed)]
         for gene_set in self.sets:
             on = np.column_stack([pd.to_numeric(frame[g], errors="coerce").to_numpy(float)
                                   for g in gene_set.genes])
@@ -276,3 +274,12 @@ class PartSpace(Space):
                 on = designs[gene].to_numpy(float) >= 0.5
                 out[gene] = np.where(on, float(gene_set.fold_change or 1.0), 1.0)
         return out
+
+
+def _nearest(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """The index of each value's nearest level: in log space when every level is a positive
+    fold change (a 2x step up and down are equally far, as in :class:`DesignSpace`), else on
+    the numbers themselves."""
+    if (levels > 0).all() and (values > 0).all():
+        return np.abs(np.log(values)[:, None] - np.log(levels)).argmin(axis=1)
+    return np.abs(values[:, None] - levels).argmin(axis=1)

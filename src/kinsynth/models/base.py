@@ -91,6 +91,17 @@ def sample_rows(n: Any) -> int:
     return whole_number("n", n, minimum=0)
 
 
+def _on_device(batch: Any, device: torch.device) -> bool:
+    """Whether ``batch`` is tensors (or None) in lists and tuples, each already on ``device``."""
+    if batch is None:
+        return True
+    if isinstance(batch, torch.Tensor):
+        return batch.device == device
+    if isinstance(batch, (list, tuple)):
+        return all(_on_device(item, device) for item in batch)
+    return False
+
+
 class GenerativeModule(pl.LightningModule):
     """Base of every model: column bookkeeping, unit conversion, and the public API.
 
@@ -170,6 +181,18 @@ class GenerativeModule(pl.LightningModule):
             assert y is not None, "a joint model's batches carry the target"
             return torch.cat([x, y], dim=1), None
         return x, (y if self.conditional else None)
+
+    def transfer_batch_to_device(self, batch: Any, device: torch.device,
+                                 dataloader_idx: int) -> Any:
+        """The batch as it is when every tensor in it is already on ``device``.
+
+        The data module keeps its splits on the training device and serves an epoch's batches as
+        one list; Lightning's own transfer walks that list generically every epoch, which costs
+        more than the check here on a small model.
+        """
+        if _on_device(batch, device):
+            return batch
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)
 
     def attach_data(self, transform: Any, train_targets: np.ndarray | None) -> None:
         """Keep the fitted transform and a bank of training targets for unit-aware sampling."""

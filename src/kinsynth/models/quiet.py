@@ -1,7 +1,7 @@
 """Third-party noise silenced where it arises: Lightning prints lines on every fit that tell a
 user nothing they can act on (a cloud-logging advert, a deprecation inside Lightning's own pytree
-helper, PPCA's deliberate lack of an optimiser). Each is filtered by its own text at its own
-source, so every other warning, a user's own included, still shows.
+helper, PPCA's deliberate lack of an optimiser, the models' own batch transfer). Each is filtered
+by its own text at its own source, so every other warning, a user's own included, still shows.
 
 It lives with the models, below every package that fits one (training, campaigns).
 """
@@ -21,6 +21,9 @@ _NOISY_WARNINGS = (
     r"`isinstance\(treespec, LeafSpec\)` is deprecated",
     # PPCA is fitted in closed form: no optimiser is its design, not a mistake
     r"`LightningModule.configure_optimizers` returned `None`, this fit will run with no optimizer",
+    # the models' transfer_batch_to_device (models/base.py) is meant to be the one used
+    r"You have overridden `transfer_batch_to_device` in `LightningModule` but have passed in a "
+    r"`LightningDataModule`",
 )
 
 

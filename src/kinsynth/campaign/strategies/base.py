@@ -122,6 +122,15 @@ class Strategy(ABC):
         nothing = np.full(len(designs), np.nan)
         return nothing, nothing.copy()
 
+    def fitted(self, attribute: str) -> Any:
+        """What :meth:`_fit` learnt under ``attribute``; asked for before any :meth:`propose`,
+        one line (a prediction needs a model)."""
+        value = getattr(self, attribute, None)
+        if value is None:
+            raise KinsynthError(f"strategy={self.name}: predict() reads the model that propose() "
+                                "fits; call propose() first")
+        return value
+
     @abstractmethod
     def _fit(self, built: pd.DataFrame, measured: pd.DataFrame,
              rng: np.random.Generator) -> None:

@@ -19,6 +19,14 @@ over those same samples: about 10x faster per pick at 200 built, but its campaig
 (fewer failed builds, fewer top-1 % designs on pathway I and the burden landscape; docs/dbtl.md),
 so it is an option, not the default.
 
+On a space of parts (slots of named parts, gene sets, numeric levels, candidate lists) the GP is
+BoTorch's ``MixedSingleTaskGP``: each slot and each gene is a categorical input (its part's
+index; the categorical kernel sees only whether two designs share a part, so a slot's order
+means nothing), each numeric column and each slot's descriptor (a measured promoter strength) a
+continuous input, its log scaled to [0, 1]. The batch is chosen as above, over the enumerated
+library or listed candidates (a pool of ``pool_size`` when the space is too large to list);
+``optimizer=continuous`` has no meaning there and is refused.
+
 A failed build (no steady state: a strain that was made and did not produce) has no flux for the
 GP, but it is information: with ``failures=weight`` a validity classifier, fitted on every build,
 multiplies the acquisition by its probability that a design builds (added in log space to the
@@ -30,12 +38,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from kinsynth.campaign.parts import PartSpace
 from kinsynth.campaign.space import DesignSpace, Space, drop_built
 from kinsynth.campaign.strategies.base import Strategy, StrategyOptions
 from kinsynth.campaign.strategies.registry import register_strategy
@@ -45,6 +54,7 @@ if TYPE_CHECKING:
     import torch
     from botorch.acquisition import AcquisitionFunction
     from botorch.models import SingleTaskGP
+    from gpytorch.kernels import Kernel
 
 OPTIMIZERS = ("discrete", "continuous")
 BATCH_METHODS = ("joint", "botorch")
@@ -87,17 +97,100 @@ class UnitScale:
         return pd.DataFrame(values, columns=list(self.space.columns))
 
 
-def fit_gp(x: torch.Tensor, y: torch.Tensor) -> SingleTaskGP:
-    """SingleTaskGP, Matern-5/2 ARD with BoTorch's dimension-scaled lengthscale prior."""
+class PartEncoding:
+    """A space of parts as GP inputs: each slot and gene one categorical dimension (its level
+    index, :attr:`cat_dims`), each numeric column and each slot's descriptor one continuous
+    dimension, its log (its value, where some level is not positive) scaled to [0, 1]."""
+
+    def __init__(self, space: PartSpace) -> None:
+        self.space = space
+        #: the space's columns that are categorical (slots, genes), with their level counts
+        self.cat_dims: list[int] = []
+        self.cat_sizes: list[int] = []
+        #: per continuous dimension: its column's index and each level's value in [0, 1]
+        self.continuous: list[tuple[int, np.ndarray]] = []
+        for j, column in enumerate(space.columns):
+            if column in space.numbers:
+                self.continuous.append((j, _unit(np.asarray(space.numbers[column], float))))
+            else:
+                self.cat_dims.append(j)
+                self.cat_sizes.append(len(space.column_levels(j)))
+        self.numeric_dims = [j for j, _ in self.continuous]
+        for j, column in enumerate(space.columns):
+            if column in space.descriptors:
+                described = [space.descriptors[column][part] for part in space.slots[column]]
+                self.continuous.append((j, _unit(np.asarray(described, float))))
+
+    @property
+    def dim(self) -> int:
+        return len(self.cat_dims) + len(self.continuous)
+
+    @property
+    def gp_cat_dims(self) -> list[int]:
+        """The categorical dimensions' positions among :meth:`to_unit`'s columns: the first."""
+        return list(range(len(self.cat_dims)))
+
+    def to_unit(self, designs: pd.DataFrame) -> torch.Tensor:
+        """Categorical dimensions first (a column's level index), then the continuous ones."""
+        import torch
+
+        codes = self.space.codes(designs)
+        blocks = [codes[:, self.cat_dims].astype(float)]
+        blocks += [levels[codes[:, j]][:, None] for j, levels in self.continuous]
+        return torch.as_tensor(np.hstack(blocks), dtype=_dtype())
+
+    def to_designs(self, unit: torch.Tensor) -> pd.DataFrame:
+        """The designs of :meth:`to_unit`'s rows: a numeric column's level is the nearest."""
+        values = unit.detach().cpu().numpy().reshape(len(unit), -1)
+        codes = np.zeros((len(values), len(self.space.columns)), dtype=np.int64)
+        codes[:, self.cat_dims] = np.rint(values[:, :len(self.cat_dims)]).astype(np.int64)
+        for k, j in enumerate(self.numeric_dims):
+            levels = self.continuous[k][1]
+            column = values[:, len(self.cat_dims) + k]
+            codes[:, j] = np.abs(column[:, None] - levels).argmin(axis=1)
+        return self.space.decode(codes)
+
+    def one_hot(self, x: torch.Tensor) -> torch.Tensor:
+        """Each categorical dimension as 0/1 columns, beside the continuous ones: what a linear
+        classifier needs (a level index is no quantity)."""
+        import torch
+
+        blocks = []
+        for k, size in enumerate(self.cat_sizes):
+            levels = torch.arange(size, dtype=x.dtype)
+            blocks.append((x[..., k:k + 1] == levels).to(x.dtype))
+        blocks.append(x[..., len(self.cat_dims):])
+        return torch.cat(blocks, dim=-1)
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    """Levels on [0, 1]: their logs when all are positive (a 2x step is one step either way)."""
+    if (values > 0).all():
+        values = np.log(values)
+    span = float(np.ptp(values))
+    return (values - values.min()) / span if span > 0 else np.zeros_like(values)
+
+
+def fit_gp(x: torch.Tensor, y: torch.Tensor, cat_dims: Sequence[int] = ()) -> SingleTaskGP:
+    """SingleTaskGP, Matern-5/2 ARD with BoTorch's dimension-scaled lengthscale prior; with
+    ``cat_dims``, MixedSingleTaskGP: that kernel on the continuous dimensions and BoTorch's
+    categorical kernel (same part or not, one lengthscale per dimension) on those."""
     from botorch.fit import fit_gpytorch_mll
-    from botorch.models import SingleTaskGP
+    from botorch.models import MixedSingleTaskGP, SingleTaskGP
     from botorch.models.transforms.outcome import Standardize
     from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
     from gpytorch.mlls import ExactMarginalLogLikelihood
 
-    covar = get_covar_module_with_dim_scaled_prior(ard_num_dims=x.shape[-1], use_rbf_kernel=False)
-    model = SingleTaskGP(x, y.reshape(-1, 1), covar_module=covar,
-                         outcome_transform=Standardize(m=1))
+    model: SingleTaskGP
+    if cat_dims:
+        model = MixedSingleTaskGP(x, y.reshape(-1, 1), cat_dims=list(cat_dims),
+                                  cont_kernel_factory=_matern,
+                                  outcome_transform=Standardize(m=1))
+    else:
+        covar = get_covar_module_with_dim_scaled_prior(ard_num_dims=x.shape[-1],
+                                                       use_rbf_kernel=False)
+        model = SingleTaskGP(x, y.reshape(-1, 1), covar_module=covar,
+                             outcome_transform=Standardize(m=1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # BoTorch's input-scaling and optimiser chatter
         # capped: on 19 columns and 157 designs L-BFGS ran 1,258 iterations (50 s, two attempts);
@@ -105,6 +198,15 @@ def fit_gp(x: torch.Tensor, y: torch.Tensor) -> SingleTaskGP:
         fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model),
                          optimizer_kwargs={"options": {"maxiter": FIT_ITERATIONS}})
     return model
+
+
+def _matern(batch_shape: torch.Size, ard_num_dims: int, active_dims: list[int]) -> Kernel:
+    """The continuous strategy's kernel for a mixed space's continuous dimensions."""
+    from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+
+    return get_covar_module_with_dim_scaled_prior(ard_num_dims=ard_num_dims,
+                                                  batch_shape=batch_shape,
+                                                  use_rbf_kernel=False, active_dims=active_dims)
 
 
 class ValidityModel:
@@ -115,11 +217,15 @@ class ValidityModel:
     its gradient.
     """
 
-    def __init__(self, x: torch.Tensor, valid: np.ndarray, seed: int) -> None:
+    def __init__(self, x: torch.Tensor, valid: np.ndarray, seed: int,
+                 inputs: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
+        """``inputs`` maps the GP's inputs to the classifier's (a space of parts: one-hot)."""
         import torch
         from sklearn.linear_model import LogisticRegression
 
-        self.pairs = list(itertools.combinations_with_replacement(range(x.shape[-1]), 2))
+        self.inputs = inputs
+        width = x.shape[-1] if inputs is None else inputs(x[:1]).shape[-1]
+        self.pairs = list(itertools.combinations_with_replacement(range(width), 2))
         classifier = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
         classifier.fit(self._features(x).numpy(), valid.astype(int))
         self.weights = torch.as_tensor(classifier.coef_[0], dtype=_dtype())
@@ -128,6 +234,8 @@ class ValidityModel:
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         import torch
 
+        if self.inputs is not None:
+            x = self.inputs(x)
         i, j = zip(*self.pairs, strict=True)
         return torch.cat([x, x[..., list(i)] * x[..., list(j)]], dim=-1)
 
@@ -213,10 +321,18 @@ class BayesOptStrategy(Strategy):
                  options: StrategyOptions | Mapping[str, Any] | None = None,
                  **keywords: Any) -> None:
         super().__init__(space, target, seed, options, **keywords)
-        if not isinstance(space, DesignSpace):
-            raise KinsynthError("strategy=bo: a space of named parts or genes is not supported "
-                                "by this kernel; use strategy=recommender, vanlent or random")
-        self.scale = UnitScale(space)
+        self.scale: UnitScale | PartEncoding
+        if isinstance(space, DesignSpace):
+            self.scale = UnitScale(space)
+        elif isinstance(space, PartSpace):
+            if self.options.optimizer == "continuous":
+                raise KinsynthError("strategy.optimizer=continuous: a space of parts is a list "
+                                    "of designs, not a range to climb; expected "
+                                    "strategy.optimizer=discrete")
+            self.scale = PartEncoding(space)
+        else:
+            raise KinsynthError(f"strategy=bo: no GP inputs for a {type(space).__name__}; "
+                                "expected a space of fold changes or of parts")
 
     def _fit(self, built: pd.DataFrame, measured: pd.DataFrame,
              rng: np.random.Generator) -> None:
@@ -238,7 +354,8 @@ class BayesOptStrategy(Strategy):
         torch.manual_seed(int(rng.integers(1 << 31)))
         x_all = self.scale.to_unit(built)
         y = torch.as_tensor(built[self.target].to_numpy(float)[valid_mask], dtype=_dtype())
-        self.model = fit_gp(x_all[valid_mask], y)
+        cat_dims = self.scale.gp_cat_dims if isinstance(self.scale, PartEncoding) else ()
+        self.model = fit_gp(x_all[valid_mask], y, cat_dims)
         self.sample_seed = int(rng.integers(1 << 31))
         sampler = SobolQMCNormalSampler(sample_shape=torch.Size([self.options.mc_samples]),
                                         seed=self.sample_seed)
@@ -246,9 +363,22 @@ class BayesOptStrategy(Strategy):
                                                    sampler=sampler, prune_baseline=True)
         self.validity = None
         if self.options.failures == "weight" and 0 < valid_mask.sum() < len(valid_mask):
-            self.validity = ValidityModel(x_all, valid_mask, self.seed)
+            inputs = self.scale.one_hot if isinstance(self.scale, PartEncoding) else None
+            self.validity = ValidityModel(x_all, valid_mask, self.seed, inputs)
         self.acquisition = _weighted(acquisition, self.validity)
         self.x_train = x_all[valid_mask]
+
+    def predict(self, designs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """The GP's posterior mean and sd of the noise-free response, in the response's units
+        (the outcome's standardisation undone)."""
+        import torch
+
+        model = self.fitted("model")
+        with torch.no_grad():
+            posterior = model.posterior(self.scale.to_unit(designs))
+            mean = posterior.mean[..., 0].numpy()
+            sd = posterior.variance.clamp_min(0.0).sqrt()[..., 0].numpy()
+        return mean.astype(float), sd.astype(float)
 
     def _prescreen(self, choices: torch.Tensor, keep: int) -> torch.Tensor:
         """The ``keep`` choices of highest analytic log-EI (times P(valid)): one cheap pass, so

@@ -5,6 +5,12 @@ the best seen. The generator narrows the search to the region that produced high
 recommender's regressor (the surrogate) and a validity classifier (fitted on every build, failures
 included: a failed build is information) rank its proposals beside a random pool, and k-means
 spreads the batch (``diversity``). See docs/dbtl.md for the measurements behind each default.
+
+On a space of parts the generator sees each slot and each gene as a categorical column (one-hot
+in, a softmax head out, the most likely part or on/off per generated row), so every generated
+design names real parts and 0/1 genes; a numeric column stays numeric and is snapped to its
+nearest level. The space then drops what cannot be built (a set outside its bounds, an excluded
+or unlisted design) before the ranking, and the batch is topped up as for every strategy.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kinsynth.campaign.features import check_regressor, make_regressor
+from kinsynth.campaign.features import check_regressor, make_regressor, predict_with_sd
 from kinsynth.campaign.space import drop_built
 from kinsynth.campaign.strategies.base import Strategy, StrategyOptions
 from kinsynth.campaign.strategies.registry import register_strategy
@@ -74,8 +80,10 @@ class GenerativeOptions(StrategyOptions):
 
 
 def train_generator(frame: pd.DataFrame, columns: list[str], target: str, epochs: int,
-                    options: dict[str, Any], data_seed: int, weight_seed: int) -> Any:
-    """A conditional LatentVariableModel trained for ``epochs`` on ``frame`` (a few dozen rows)."""
+                    options: dict[str, Any], data_seed: int, weight_seed: int,
+                    categorical: list[str] | None = None) -> Any:
+    """A conditional LatentVariableModel trained for ``epochs`` on ``frame`` (a few dozen rows);
+    ``categorical`` columns (part names, 0/1 genes) get one-hot inputs and softmax heads."""
     import pytorch_lightning as pl
 
     from kinsynth.data import KineticDataModule
@@ -92,10 +100,12 @@ def train_generator(frame: pd.DataFrame, columns: list[str], target: str, epochs
         held = max(0.05, 2.5 / len(frame))
         dm = KineticDataModule(frame=frame[[*columns, target]], target=target,
                                split=(1 - 2 * held, held, held), seed=data_seed, batch_size=32,
-                               transform="quantile", n_quantiles=min(1000, len(frame)))
+                               transform="quantile", n_quantiles=min(1000, len(frame)),
+                               categorical=categorical or None)
         dm.setup("fit")
     pl.seed_everything(weight_seed, verbose=False)  # before the weights: same seed, same run
-    model = LatentVariableModel(dm.features, dm.target, conditional=True, **options)
+    model = LatentVariableModel(dm.features, dm.target, conditional=True, **options,
+                                levels=dm.levels or None)
     model.attach_data(dm.transform, dm.train_frame[dm.target].to_numpy())
     quiet_third_party()
     # one fit per cycle: Lightning's per-fit INFO lines (devices, stop reason) are noise here
@@ -125,7 +135,8 @@ class GenerativeStrategy(Strategy):
         self.measured = measured
         self.generator = train_generator(measured, list(self.space.columns), self.target,
                                          o.epochs, o.model, self.seed,
-                                         int(rng.integers(1 << 31)))
+                                         int(rng.integers(1 << 31)),
+                                         list(self.space.categorical))
         self.surrogate: Any = None
         if o.rank_by_surrogate:
             self.surrogate = make_regressor(o.regressor, self.seed)
@@ -136,6 +147,17 @@ class GenerativeStrategy(Strategy):
 
             self.classifier = GradientBoostingClassifier(random_state=self.seed)
             self.classifier.fit(self.space.features(built), built["valid"].astype(int))
+
+    def predict(self, designs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """What ranked the batch: the surrogate's prediction (its sd across the trees of a
+        random forest, else NaN), or with ``ranker=acquisition`` the GP's mean and sd; NaN
+        where nothing predicts a response (``rank_by_surrogate=false``)."""
+        if self.options.ranker == "acquisition":
+            return self.fitted("ranker_bo").predict(designs)
+        self.fitted("generator")
+        if self.surrogate is None:
+            return super().predict(designs)
+        return predict_with_sd(self.surrogate, self.space.features(designs))
 
     def _candidates(self, built: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
         """The generator's designs and a random pool, snapped, unbuilt and distinct."""
@@ -164,6 +186,7 @@ class GenerativeStrategy(Strategy):
 
             bo = BayesOptStrategy(self.space, self.target, self.seed, o.bo)
             bo.fit(built, rng)
+            self.ranker_bo = bo
             return bo.pick(built, candidates, n)
         features = self.space.features(candidates)
         score = np.zeros(len(candidates))

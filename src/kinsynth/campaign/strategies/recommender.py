@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kinsynth.campaign.features import check_regressor, make_regressor
+from kinsynth.campaign.features import check_regressor, make_regressor, predict_with_sd
 from kinsynth.campaign.space import drop_built
 from kinsynth.campaign.strategies.base import Strategy, StrategyOptions
 from kinsynth.campaign.strategies.registry import register_strategy
@@ -51,6 +51,11 @@ class RecommenderStrategy(Strategy):
     def score(self, candidates: pd.DataFrame) -> np.ndarray:
         """The fitted regressor's predicted response of each candidate."""
         return self.model.predict(self.space.features(candidates))
+
+    def predict(self, designs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """The regressor's prediction; its sd across the trees of a random forest, NaN for
+        gradient boosting (a point model)."""
+        return predict_with_sd(self.fitted("model"), self.space.features(designs))
 
     def _choose(self, built: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
         pool = drop_built(self.space.snap(self.space.sample(self.options.pool_size, rng)), built,

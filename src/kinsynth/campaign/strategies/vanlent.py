@@ -21,6 +21,15 @@ and ``functions/comb_sampling.py``), not copied. Each cycle:
 
 On a continuous space an enzyme's "levels" are ``bins`` equal bins of its log range, and a level
 drawn is a uniform draw (in log space) inside its bin.
+
+On a space of parts (:class:`kinsynth.campaign.parts.PartSpace`) a slot's parts, a numeric
+column's levels and a gene's on/off are the "levels", and the distributions are read off the
+predictions of every buildable design (``space.enumerate()``: the product less exclusions, or the
+listed candidates). Not every product of independent draws can be built there (a gene set has size
+bounds, a replayed table lists a few designs), so the next library is the same independent draw
+*conditioned on being buildable*: each unbuilt design of the library is drawn with weight the
+product of its levels' probabilities, without replacement (a design drawn twice is drawn again).
+A space too large to enumerate draws independently and keeps the buildable draws.
 """
 
 from __future__ import annotations
@@ -34,7 +43,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kinsynth.campaign.space import DesignSpace
+from kinsynth.campaign.parts import PartSpace
+from kinsynth.campaign.space import DesignSpace, design_keys
 from kinsynth.campaign.strategies.base import Strategy, StrategyOptions, draw_unbuilt
 from kinsynth.campaign.strategies.registry import register_strategy
 from kinsynth.core.errors import KinsynthError
@@ -211,6 +221,7 @@ class VanLentStrategy(Strategy):
     colour = "tab:green"
     #: the enumerated library and its level indices, built once per strategy (0.5 s on pathway A)
     _library: tuple[pd.DataFrame, np.ndarray, np.ndarray, int] | None = None
+    _library_keys: list[tuple] | None = None
 
     def _level_index(self, designs: pd.DataFrame) -> tuple[np.ndarray, int]:
         """Each design's level (library) or bin (continuous) per column, and the count of either."""
@@ -273,4 +284,33 @@ class VanLentStrategy(Strategy):
 
     def _choose(self, built: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
         distributions = self.distributions(rng)
+        if isinstance(self.space, PartSpace) and self._library is not None:
+            return self._draw_buildable(distributions, built, n, rng)
         return draw_unbuilt(lambda k: self._draw(distributions, k, rng), built, n, self.space)
+
+    def _draw_buildable(self, distributions: np.ndarray, built: pd.DataFrame, n: int,
+                        rng: np.random.Generator) -> pd.DataFrame:
+        """Up to ``n`` unbuilt designs of the enumerated library, each drawn with weight the
+        product of its levels' probabilities, without replacement: the independent per-column
+        draw conditioned on the design being buildable and new."""
+        assert self._library is not None
+        library, _, index, _ = self._library
+        if self._library_keys is None:
+            self._library_keys = design_keys(library, self.space.columns)
+        columns = np.arange(index.shape[1])
+        weights = distributions[columns[None, :], index].prod(axis=1)
+        if len(built):
+            done = set(design_keys(built, self.space.columns))
+            new = np.array([k not in done for k in self._library_keys])
+            weights = np.where(new, weights, 0.0)
+        drawable = int((weights > 0).sum())
+        if not drawable:  # every design left has a level of probability 0: the top-up draws
+            return library.iloc[:0]
+        picked = rng.choice(len(library), size=min(n, drawable), replace=False,
+                            p=weights / weights.sum())
+        return library.iloc[picked]
+
+    def predict(self, designs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """The tuned gradient boosting's prediction; a point model has no sd (NaN)."""
+        mean = self.fitted("model").predict(self.space.features(designs))
+        return mean, np.full(len(designs), np.nan)
