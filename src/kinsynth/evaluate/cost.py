@@ -13,12 +13,12 @@ from typing import Any
 # (seconds at the reference size, the reference rows) of each part; the reference is the embedded
 # data (4,000 training, 500 test, 5,000 synthetic rows, 20 columns, 500 conditional requests)
 SAMPLE_AND_CSV = (0.15, 5000)
-FIDELITY = (0.30, 7000)  # per column space; the MMD's pairwise distances dominate
+FIDELITY = (0.15, 7000)  # per column space; the MMD's pairwise distances dominate
 C2ST = (0.45, 1000)  # per column space: five gradient-boosted classifiers
 MEMORISATION = (0.05, 5500)
 UTILITY = (0.35, 9000)  # two gradient-boosted regressors
 ORACLE = (0.9, 1000)  # the simulator on 2 x 500 designs (a surrogate's fit costs about as much)
-FIGURES = 2.0  # three figures: drawn, written as PNG, copied to TensorBoard
+FIGURES = 1.0  # three figures: drawn, written as PNG, copied to TensorBoard
 
 
 def _scaled(part: tuple[float, int], rows: float) -> float:

@@ -5,9 +5,11 @@ The definitions are in the docstring of :mod:`kinsynth.evaluate.metrics`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import stats
-from scipy.spatial.distance import cdist
+from scipy.spatial.distance import cdist, pdist, squareform
 
 from kinsynth.evaluate.metrics.caps import MMD_MAX_ROWS, _subsample
 from kinsynth.evaluate.metrics.standardise import ArrayLike, _as_2d
@@ -42,11 +44,40 @@ def wasserstein(real: np.ndarray, synth: np.ndarray) -> float:
     )
 
 
+#: largest sample for which ``scipy.stats.ks_2samp`` computes its exact p-value, and with it
+#: rounds the statistic to a multiple of 1 / lcm(n1, n2) (its ``MAX_AUTO_N``)
+KS_EXACT_MAX_N = 10000
+
+
+def ks_statistic(real: np.ndarray, synth: np.ndarray) -> float:
+    """``scipy.stats.ks_2samp(real, synth).statistic``, bit for bit, without its p-value.
+
+    The p-value is unused here and was most of the cost (its exact method: about 30 ms a
+    column at 500 against 5,000 rows). The statistic is scipy's arithmetic step by step: the
+    two empirical CDFs on the pooled values, the larger of the one-sided maxima and, where
+    scipy takes its exact path, the same rounding to a multiple of 1 / lcm(n1, n2).
+    """
+    a, b = np.sort(real), np.sort(synth)
+    n1, n2 = len(a), len(b)
+    if n1 == 0 or n2 == 0:
+        raise ValueError("Data passed to ks_2samp must not be empty")
+    if np.isnan(a[-1]) or np.isnan(b[-1]):  # np.sort puts NaN last; scipy propagates it
+        return float("nan")
+    pooled = np.concatenate([a, b])
+    diffs = np.searchsorted(a, pooled, side="right") / n1 - np.searchsorted(
+        b, pooled, side="right") / n2
+    d = max(float(np.clip(-diffs.min(), 0, 1)), float(diffs.max()))
+    g = math.gcd(n1, n2)
+    exact = max(n1, n2) <= KS_EXACT_MAX_N and n1 // g < np.iinfo(np.int32).max / (n2 // g)
+    if exact:
+        lcm = (n1 // g) * n2
+        d = int(np.round(d * lcm)) * 1.0 / lcm
+    return d
+
+
 def ks(real: np.ndarray, synth: np.ndarray) -> float:
     """Mean over columns of the two-sample KS statistic."""
-    return float(
-        np.mean([stats.ks_2samp(real[:, j], synth[:, j]).statistic for j in range(real.shape[1])])
-    )
+    return float(np.mean([ks_statistic(real[:, j], synth[:, j]) for j in range(real.shape[1])]))
 
 
 def corr_diff(real: np.ndarray, synth: np.ndarray) -> float:
@@ -63,14 +94,20 @@ def mmd(real: np.ndarray, synth: np.ndarray, seed: int = 0, max_rows: int = MMD_
     rng = np.random.default_rng(seed)
     x = _subsample(real, max_rows, rng)
     y = _subsample(synth, max_rows, rng)
-    dxx = cdist(x, x, "sqeuclidean")
-    dyy = cdist(y, y, "sqeuclidean")
+    # each set's distinct pairs once (pdist: the upper triangle, row by row) for the bandwidth,
+    # then the full square matrices for the means: the same numbers as cdist's, without
+    # indexing millions of upper-triangle entries out of a square
+    within_x, within_y = pdist(x, "sqeuclidean"), pdist(y, "sqeuclidean")
     dxy = cdist(x, y, "sqeuclidean")
-    pooled = np.concatenate([dxx[np.triu_indices(len(x), 1)], dyy[np.triu_indices(len(y), 1)]])
-    pooled = np.concatenate([pooled, dxy.ravel()])
+    pooled = np.concatenate([within_x, within_y, dxy.ravel()])
     h = float(np.median(pooled)) if pooled.size else 1.0
     h = h if h > 0 else 1.0
-    value = np.exp(-dxx / h).mean() + np.exp(-dyy / h).mean() - 2 * np.exp(-dxy / h).mean()
+
+    def mean_kernel(distances: np.ndarray) -> float:
+        return np.exp(np.divide(distances, -h)).mean()  # exp(-d / h): the sign is exact
+
+    dxx, dyy = squareform(within_x), squareform(within_y)
+    value = mean_kernel(dxx) + mean_kernel(dyy) - 2 * mean_kernel(dxy)
     return float(max(value, 0.0))
 
 
