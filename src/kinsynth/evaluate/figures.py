@@ -109,7 +109,7 @@ PANEL_INCHES = (3.0, 2.2)
 PANEL_MARGINS = {"left": 0.5, "right": 0.1, "bottom": 0.3, "top": 0.45,
                  "between_columns": 0.45, "between_rows": 0.5}
 #: tick positions as matplotlib's default picks them, at most five a panel: legible at size 6
-PANEL_TICKS = {"nbins": 5, "steps": [1, 2, 2.5, 5, 10]}
+PANEL_TICK_BINS, PANEL_TICK_STEPS = 5, [1, 2, 2.5, 5, 10]
 
 #: the figures laid out by :func:`_fixed_grid`, which :func:`save` draws as they are
 _FIXED_LAYOUT: weakref.WeakSet[Figure] = weakref.WeakSet()
@@ -160,8 +160,8 @@ def column_histograms(
             ax.stairs(counts, bins, color=colour, fill=False, linewidth=1.2, label=label)
         ax.set_title(column, fontsize=8)
         ax.tick_params(labelsize=6)
-        ax.xaxis.set_major_locator(MaxNLocator(**PANEL_TICKS))
-        ax.yaxis.set_major_locator(MaxNLocator(**PANEL_TICKS))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=PANEL_TICK_BINS, steps=PANEL_TICK_STEPS))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=PANEL_TICK_BINS, steps=PANEL_TICK_STEPS))
     for ax in axes[:, 0]:
         ax.set_ylabel("density", fontsize=7)
     for ax in list(axes.flat)[n:]:
