@@ -152,8 +152,9 @@ def main() -> int:
             seconds,
             "s",
             f"{jobs} jobs, {failed} failed; {' '.join(args.sweep_args)}".rstrip("; "),
-            target="<= 240",
-            passed=seconds <= 240,
+            # issue 27's target on the 2-core machine with nothing else running
+            target="<= 120",
+            passed=seconds <= 120,
         )
     print(f"# context: {report.context}")
     print(report.table())
