@@ -152,7 +152,7 @@ def main() -> int:
             seconds,
             "s",
             f"{jobs} jobs, {failed} failed; {' '.join(args.sweep_args)}".rstrip("; "),
-            # issue 27's target on the 2-core machine with nothing else running
+            # the target on the 2-core machine with nothing else running (docs/performance.md)
             target="<= 120",
             passed=seconds <= 120,
         )
