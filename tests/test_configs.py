@@ -135,11 +135,11 @@ def test_every_dbtl_group_member_composes_and_builds(group: str, member: str) ->
     cfg = _compose("dbtl", f"{group}={member}")
     assert OmegaConf.get_type(cfg.space) is SpaceConfig
     landscape = make_landscape(cfg)
-    space, builder = landscape.space, landscape.builder
+    space = landscape.space
     assert len(space.sample(3, np.random.default_rng(0))) == 3
     strategy = strategy_class(cfg.strategy.name)
     options = {k: v for k, v in OmegaConf.to_container(cfg.strategy).items() if k != "name"}
-    built = strategy(space, builder.spec.target, seed=0, options=options)
+    built = strategy(space, landscape.target, seed=0, options=options)
     assert isinstance(built.options, strategy.Options)  # its typed options parse
 
 
