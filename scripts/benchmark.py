@@ -22,6 +22,7 @@ import tempfile
 import warnings
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -81,20 +82,14 @@ def main() -> int:
 
         report = Report(context=machine_context())
         cycles.run(report, say)
-        print(f"# context: {report.context}")
-        print(report.table())
-        return 0
+        return _publish(report, args.json)
     if args.scale:
         from bench import scale
 
         report = Report(context=machine_context())
         with tempfile.TemporaryDirectory(prefix="kinsynth-scale-") as tmp:
             scale.run(report, say, tuple(args.scale_sizes), tuple(args.scale_generate), Path(tmp))
-        print(f"# context: {report.context}")
-        print(report.table())
-        if args.json:
-            args.json.write_text(report.to_json())
-        return 0
+        return _publish(report, args.json)
 
     if args.split:
         from bench import train_command, train_split
@@ -110,21 +105,13 @@ def main() -> int:
             parts = train_split.measure_fit_parts(options, epochs, Path(tmp), say)
         train_split.add_rows(report, parts, epochs, 63 * epochs)
         report.context["load_average_1min_end"] = machine_context()["load_average_1min"]
-        print(f"# context: {report.context}")
-        print(report.table())
-        if args.json:
-            args.json.write_text(report.to_json())
-        return 0
+        return _publish(report, args.json)
     if args.speed or args.train_command:
         report = Report(context=machine_context())
         commands(report, say, quick=args.quick, train_epochs=tuple(args.train_epochs),
                  only_training=args.train_command, data=args.data)
         report.context["load_average_1min_end"] = machine_context()["load_average_1min"]
-        print(f"# context: {report.context}")
-        print(report.table())
-        if args.json:
-            args.json.write_text(report.to_json())
-        return 0
+        return _publish(report, args.json)
 
     from bench import suite, sweeps
     from bench.options import FULL, QUICK
@@ -156,10 +143,15 @@ def main() -> int:
             target="<= 120",
             passed=seconds <= 120,
         )
+    return _publish(report, args.json)
+
+
+def _publish(report: Any, json_path: Path | None) -> int:
+    """Print the run's context and table, and write its JSON where ``--json`` asks."""
     print(f"# context: {report.context}")
     print(report.table())
-    if args.json:
-        args.json.write_text(report.to_json())
+    if json_path:
+        json_path.write_text(report.to_json())
     return 0
 
 

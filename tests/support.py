@@ -239,3 +239,19 @@ def hydra_parses(override: str) -> bool:
     except Exception:  # Hydra raises its grammar errors under several types
         return False
     return True
+
+
+def build_wheel(tmp_path: Path) -> Path:
+    """A wheel of this checkout, built from a copy of it (no .git, venv or outputs) in
+    ``tmp_path``, without build isolation: what a user's ``pip wheel .`` packs."""
+    import shutil
+
+    source = tmp_path / "source"
+    shutil.copytree(REPO_ROOT, source, symlinks=True,
+                    ignore=shutil.ignore_patterns(".git", ".venv", "outputs", "build", "*.egg-info",
+                                                  "__pycache__", ".pytest_cache", ".ruff_cache"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", str(source), "-w", str(tmp_path / "dist")], check=True,
+                   capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("kinsynth-*.whl")
+    return wheel

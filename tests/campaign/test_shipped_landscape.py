@@ -4,15 +4,13 @@ in the package data, and ``space=g8h_cpr`` / ``space.landscape=g8h_cpr`` replayi
 from __future__ import annotations
 
 import fnmatch
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from support import REPO_ROOT
+from support import REPO_ROOT, build_wheel
 
 from kinsynth.campaign.landscape import MeasuredLandscape, make_landscape
 from kinsynth.campaign.landscapes import HERE, SHIPPED, shipped_landscape
@@ -72,16 +70,7 @@ def test_pyproject_ships_every_file_of_the_landscape_folder():
 
 @pytest.mark.slow(seconds=10)  # builds a wheel
 def test_the_wheel_carries_the_table_and_its_licence(tmp_path):
-    import shutil
-
-    source = tmp_path / "source"
-    shutil.copytree(REPO_ROOT, source, symlinks=True,
-                    ignore=shutil.ignore_patterns(".git", ".venv", "outputs", "build", "*.egg-info",
-                                                  "__pycache__", ".pytest_cache", ".ruff_cache"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", str(source), "-w", str(tmp_path / "dist")], check=True,
-                   capture_output=True)
-    (wheel,) = (tmp_path / "dist").glob("kinsynth-*.whl")
+    wheel = build_wheel(tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ("measured.csv", "LICENSE", "NOTICE.md", "round1_automl_predictions.csv"):
         assert f"kinsynth/campaign/landscapes/g8h_cpr/{name}" in names

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import CONSOLE_NOISE, REPO_ROOT
+from support import CONSOLE_NOISE, REPO_ROOT, build_wheel
 
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
@@ -61,14 +61,7 @@ def test_a_built_wheel_installs_and_trains_from_an_empty_directory(tmp_path: Pat
     import sys
     import sysconfig
 
-    source = tmp_path / "source"
-    shutil.copytree(REPO_ROOT, source, symlinks=True,
-                    ignore=shutil.ignore_patterns(".git", ".venv", "outputs", "build", "*.egg-info",
-                                                  "__pycache__", ".pytest_cache", ".ruff_cache"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", str(source), "-w", str(tmp_path / "dist")], check=True,
-                   capture_output=True)
-    (wheel,) = (tmp_path / "dist").glob("kinsynth-*.whl")
+    wheel = build_wheel(tmp_path)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = next(venv.glob("lib/python*/site-packages"))
