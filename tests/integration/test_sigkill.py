@@ -122,13 +122,61 @@ def test_killing_a_parallel_sweep_ends_its_workers(toy_csv: Path, tmp_path: Path
     assert parent.pid not in workers and all(_alive(pid) for pid in workers)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # the kernel's SIGKILL is at once; the slack is for a busy CI
     while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
         time.sleep(0.2)
-    survivors = [pid for pid in workers if _alive(pid)]
+    survivors = {pid: _state(pid) for pid in workers if _alive(pid)}
     for pid in survivors:  # do not leave them behind even when the test fails
         os.kill(pid, signal.SIGKILL)
-    assert not survivors, f"sweep workers {survivors} outlived their parent"
+    assert not survivors, f"sweep workers outlived their parent (pid: state): {survivors}"
+
+
+def _state(pid: int) -> str:
+    """What a process is doing, from /proc, for a failure message."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        wchan = Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return "gone"
+    fields = [line for line in status if line.startswith(("State:", "PPid:", "Threads:"))]
+    return "; ".join([*fields, f"wchan: {wchan}"])
+
+
+_ORPHAN = """
+import multiprocessing, sys, time
+from kinsynth.sweeps.workers import _kill_with_parent
+
+def child():
+    assert _kill_with_parent()
+    # only the kernel can end this process: no watch thread runs, and the main thread sleeps
+    time.sleep(600)
+
+if __name__ == "__main__":
+    process = multiprocessing.get_context("spawn").Process(target=child)
+    process.start()
+    print(process.pid, flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_kernel_ends_a_worker_whose_parent_was_killed(tmp_path: Path) -> None:
+    script = tmp_path / "orphan.py"
+    script.write_text(_ORPHAN)
+    parent = subprocess.Popen([sys.executable, str(script)], env=_environment(),
+                              stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    time.sleep(1.0)  # the child has asked the kernel by now (it imports one small module)
+    assert _alive(child)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.05)
+    alive = _alive(child)
+    if alive:
+        os.kill(child, signal.SIGKILL)
+    assert not alive, "the child outlived its killed parent"
 
 
 def test_the_lock_dies_with_a_killed_process(tmp_path: Path):

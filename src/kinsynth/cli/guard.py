@@ -119,6 +119,9 @@ def run_app(app: Callable[[], Any]) -> None:
     set; set for this call, the error comes here and :func:`config_error_line` says it in one.
     A user who set ``HYDRA_FULL_ERROR=1`` gets Hydra's full report, as Hydra documents.
     """
+    from kinsynth.sweeps.workers import mark_parent
+
+    mark_parent()  # a parallel sweep's workers end with this process
     wants_full = os.environ.get("HYDRA_FULL_ERROR")
     _USER_SETTINGS["HYDRA_FULL_ERROR"] = wants_full or ""
     os.environ["HYDRA_FULL_ERROR"] = "1"
