@@ -32,6 +32,7 @@ from kinsynth.models.elbo import (
     numeric_mask,
     reconstruction_nll,
 )
+from kinsynth.models.epoch_figures import log_epoch_figures, show_epoch_figures
 from kinsynth.models.limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS
 from kinsynth.models.networks import mlp
 
@@ -42,6 +43,8 @@ Batch = tuple[torch.Tensor, torch.Tensor | None]
 _LOG_VAR_BOUNDS = (-9.0, 4.0)
 PRIORS = ("standard", "aggregate")
 LR_SCHEDULES = ("constant", "cosine")
+#: the figures each epoch of training reports: the means over its mini-batches, and the KL weight
+TRAIN_FIGURES = ("train/loss", "train/recon", "train/kl", "train/beta")
 
 
 def _check_hidden(hidden: Sequence[int]) -> list[int]:
@@ -129,6 +132,7 @@ class LatentVariableModel(GenerativeModule):
         self.free_bits = float(free_bits)
         self.prior = prior
         self.lr_schedule = lr_schedule
+        self._epoch_figures: dict[str, float] = {}
         if prior == "aggregate":
             # N(prior_mean, L L^T); buffers so checkpoints carry the fitted aggregate prior (only
             # for this prior, so checkpoints of standard-prior models keep their exact layout)
@@ -302,18 +306,17 @@ class LatentVariableModel(GenerativeModule):
                 f"training loss became {totals[0].item()} at epoch {self.current_epoch}: lower "
                 f"optimizer.lr or check the data; {self._kept_checkpoint()}"
             )
+        # the KL weight in float32 beside the figures, as a logged number would be stored
+        values = torch.cat([totals, totals.new_tensor([beta])])
+        figures = dict(zip(TRAIN_FIGURES, values.unbind(), strict=True))
         # the train loss beside the epoch counter of a terminal's progress bar
-        self.log("train/loss", totals[0], on_step=False, on_epoch=True, batch_size=1, prog_bar=True)
-        self.log_dict(
-            {
-                "train/recon": totals[1],
-                "train/kl": totals[2],
-                "train/beta": beta,
-            },
-            on_step=False,
-            on_epoch=True,
-            batch_size=1,
-        )
+        show_epoch_figures(self.trainer, figures, progress_bar=("train/loss",))
+        self._epoch_figures = dict(zip(TRAIN_FIGURES, values.tolist(), strict=True))
+
+    def on_train_epoch_end(self) -> None:
+        """The epoch's training figures to the loggers, after its validation figures."""
+        figures, self._epoch_figures = self._epoch_figures, {}
+        log_epoch_figures(self.trainer, figures, self.current_epoch)
 
     def _kept_checkpoint(self) -> str:
         """What the divergence message may truthfully say about checkpoints on disk."""
