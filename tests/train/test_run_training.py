@@ -64,6 +64,42 @@ def test_same_seed_same_numbers(compose_train, tmp_path):
     pd.testing.assert_frame_equal(results[0][1], results[1][1])
 
 
+def test_training_skips_the_nan_fill_of_fresh_memory_and_no_number_moves(
+    compose_train, tmp_path, monkeypatch
+):
+    import contextlib
+
+    import pytorch_lightning as pl
+
+    import kinsynth.train.run as run
+
+    seen: list[tuple[bool, bool]] = []
+    fit = pl.Trainer.fit
+
+    def observed_fit(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        settings = torch.utils.deterministic.fill_uninitialized_memory
+        seen.append((settings, torch.are_deterministic_algorithms_enabled()))
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(pl.Trainer, "fit", observed_fit)
+    results = []
+    for name in ("unfilled", "filled"):
+        out = tmp_path / name
+        metrics = run_training(compose_train("model=vae", *FAST, output_dir=out), out)
+        weights = torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+        results.append(({k: v for k, v in metrics.items() if not k.endswith("_seconds")},
+                        weights, (out / "synthetic.csv").read_bytes()))
+        # the setting is the caller's again once the run ends
+        assert torch.utils.deterministic.fill_uninitialized_memory is True
+        monkeypatch.setattr(run, "fresh_memory_unfilled", contextlib.nullcontext)
+    # deterministic algorithms either way; only the fill differs, and no figure depends on it
+    assert seen == [(False, True), (True, True)]
+    assert results[0][0] == pytest.approx(results[1][0], nan_ok=True, rel=0, abs=0)
+    assert results[0][1].keys() == results[1][1].keys()
+    assert all(torch.equal(results[0][1][k], results[1][1][k]) for k in results[0][1])
+    assert results[0][2] == results[1][2]
+
+
 def test_conditional_samples_move_with_the_requested_target(compose_train, tmp_path):
     cfg = compose_train(
         "model=cvae", "trainer.max_epochs=60", "latent_dim=2", "callbacks.evaluation.figures=false"
