@@ -106,8 +106,8 @@ def elbo_loss(
     # a weight of 1 multiplies nothing (x * 1.0 is x exactly, in value and gradient): on a model
     # this small every operation on the step's graph is a measurable share of the step
     loss = recon + (kl_penalised if beta == 1.0 else beta * kl_penalised)
-    with torch.no_grad():  # a figure to report, off the gradient's graph
-        kl = kl_per_dim.sum(dim=1).mean()
+    # a figure to report, off the gradient's graph (a detach costs less than a no_grad block)
+    kl = kl_per_dim.detach().sum(dim=1).mean()
     return ElboTerms(loss=loss, recon=recon, kl=kl)
 
 

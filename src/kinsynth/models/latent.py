@@ -272,12 +272,18 @@ class LatentVariableModel(GenerativeModule):
         plain_backward = self.trainer.world_size == 1 and str(self.trainer.precision) in (
             "32-true", "32", "64-true",
         )
-        figures: list[list[torch.Tensor]] = [[], [], []]
+        # what optimizer.zero_grad(set_to_none=True) does, without the profiler span it opens on
+        # every call: 5 % of a step of the thesis VAE
+        parameters = [p for group in optimizer.param_groups for p in group["params"]]
+        # each step's figures as the step left them: backward has freed their graphs' buffers,
+        # and a detach per figure and step would cost more than averaging them off the graph
+        losses, recons, kls = [], [], []
         last = len(batches) - 1
         for i, (x, y) in enumerate(batches):
             data, condition = self.split_batch(x, y)
             terms = self.elbo(data, condition, beta)
-            optimizer.zero_grad(set_to_none=True)
+            for parameter in parameters:
+                parameter.grad = None
             if plain_backward:
                 terms.loss.backward()
             else:
@@ -285,9 +291,11 @@ class LatentVariableModel(GenerativeModule):
             # Lightning's optimizer wrapper (its hooks, its global-step count) once per epoch: one
             # Lightning step is one epoch here, and the plain step saves its per-call dispatch
             (lightning_optimizer if i == last else optimizer).step()
-            for store, value in zip(figures, (terms.loss, terms.recon, terms.kl), strict=True):
-                store.append(value.detach())
-        totals = torch.stack([torch.stack(f).mean() for f in figures])
+            losses.append(terms.loss)
+            recons.append(terms.recon)
+            kls.append(terms.kl)
+        with torch.no_grad():
+            totals = torch.stack([torch.stack(f).mean() for f in (losses, recons, kls)])
         if self.lr_schedule != "constant":
             # once per epoch; under manual optimisation Lightning leaves the stepping to us
             scheduler = self.lr_schedulers()
