@@ -6,8 +6,9 @@ done, and moves far less than wall-clock when other jobs share the cores). Timin
 one run, rather than taking parts away run by run, keeps the shares steady on a loaded machine:
 every part sees the same load.
 
-* the optimiser steps: the model's ``training_step`` less its ``self.log`` calls;
-* ``self.log`` of the training figures (Lightning's result collection);
+* the optimiser steps: the model's ``training_step`` less the hand-over of its figures;
+* the training figures handed to callbacks and loggers (``kinsynth.models.epoch_figures``, less
+  the logger's own time);
 * validation, and the checkpoints ``ModelCheckpoint`` writes (every 10 epochs);
 * the TensorBoard logger (``log_metrics``, ``save``, ``log_hyperparams``);
 * the progress lines;
@@ -29,8 +30,8 @@ from bench.options import Options
 from bench.report import Report
 from bench.training import THESIS_VAE
 
-STEPS = "the optimiser steps (training_step less its self.log)"
-LOGS = "self.log of the training figures"
+STEPS = "the optimiser steps (training_step less its figures' hand-over)"
+LOGS = "the training figures to callbacks and loggers"
 VALIDATION = "validation (every 10 epochs)"
 CHECKPOINTS = "checkpoints (best + last every 10 epochs)"
 LOGGER = "TensorBoard logger"
@@ -79,14 +80,15 @@ def _instrumented(clocks: _Clocks) -> Iterator[None]:
     import pytorch_lightning as pl
     from pytorch_lightning.loops.evaluation_loop import _EvaluationLoop
 
+    from kinsynth.models import latent
     from kinsynth.models.latent import LatentVariableModel
     from kinsynth.train.console import ProgressLog
     from kinsynth.train.tensorboard import EpochStepTensorBoardLogger
 
     patches = [
         (LatentVariableModel, "training_step", STEPS),
-        (LatentVariableModel, "log", LOGS),
-        (LatentVariableModel, "log_dict", LOGS),
+        (latent, "show_epoch_figures", LOGS),
+        (latent, "log_epoch_figures", LOGS),
         (_EvaluationLoop, "run", VALIDATION),
         (pl.Trainer, "save_checkpoint", CHECKPOINTS),
         (EpochStepTensorBoardLogger, "log_metrics", LOGGER),
