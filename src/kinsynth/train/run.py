@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import hydra
 import pandas as pd
@@ -226,7 +227,8 @@ def fresh_memory_unfilled() -> Iterator[None]:
     about 2 % of the fit (twenty fills an optimiser step). The algorithms stay deterministic; the
     setting is restored when the block ends.
     """
-    settings = torch.utils.deterministic
+    # Any: torch defines the setting as a property of the module's class, which mypy cannot see
+    settings: Any = torch.utils.deterministic
     before = settings.fill_uninitialized_memory
     settings.fill_uninitialized_memory = False
     try:

@@ -50,17 +50,20 @@ class EpochStepTensorBoardLogger(TensorBoardLogger):
         if any(isinstance(v, Mapping) for v in row.values()):
             super().log_metrics(row, step)  # a group of curves (add_scalars): Lightning's way
             return
-        from tensorboard.compat.proto.summary_pb2 import Summary
         from torch.utils.tensorboard.summary import scalar
 
-        values = []
+        summary = None  # one Summary protocol buffer holding every value of the row
         for tag, value in _add_prefix(row, self._prefix, self.LOGGER_JOIN_CHAR).items():
             try:  # the conversion add_scalar makes, one value each
-                values.extend(scalar(tag, value).value)
+                one = scalar(tag, value)
             except Exception as error:
                 raise ValueError(f"{tag}={value!r}: expected a number to log") from error
-        if values:
-            self.experiment._get_file_writer().add_summary(Summary(value=values), step)
+            if summary is None:
+                summary = one
+            else:
+                summary.value.extend(one.value)
+        if summary is not None:
+            self.experiment._get_file_writer().add_summary(summary, step)
 
     @rank_zero_only
     def save(self) -> None:
