@@ -11,7 +11,7 @@ functions put the same values in the same places directly:
   ``trainer.logged_metrics`` and, for ``progress_bar`` keys, ``trainer.progress_bar_metrics``;
 * :func:`log_epoch_figures`, called from the model's ``on_train_epoch_end``: each logger gets one
   row per epoch, at the step Lightning gives epoch-end figures (the epoch index: one Lightning
-  step per epoch) and with its ``epoch`` key, after the epoch's validation figures, as before.
+  step per epoch) and with its ``epoch`` key, after the epoch's validation figures.
 """
 
 from __future__ import annotations
