@@ -16,6 +16,7 @@ from support import compose_dbtl
 from kinsynth.campaign import loop, run_campaign
 from kinsynth.campaign.landscape import MeasuredLandscape, make_landscape
 from kinsynth.campaign.space import design_keys
+from kinsynth.core.errors import KinsynthError
 
 #: 5 homologs x 5 promoters = 25 designs; design i (in this order) has mean response i
 DESIGNS = list(itertools.product([f"H{i}" for i in range(5)], [f"p{i}" for i in range(5)]))
@@ -129,6 +130,12 @@ def test_top_k_counts_the_table_designs_best_means(tmp_path, table_path):
     landscape = replay(tmp_path, table_path, "space.top=3")
     assert landscape.true_top() == {DESIGNS[22], DESIGNS[23], DESIGNS[24]}
     assert landscape.random_expected(5) == pytest.approx(3 * 5 / 25)
+
+
+def test_a_top_of_one_is_refused_in_one_line(tmp_path, table_path):
+    # top1_found is the builds above the pool's 99th percentile: a top-1 count would overwrite it
+    with pytest.raises(KinsynthError, match=r"^space.top=1: expected an integer >= 2$"):
+        replay(tmp_path, table_path, "space.top=1")
 
 
 SMALL = ["strategy=recommender", "strategy.pool_size=200", "initial_designs=6",

@@ -236,7 +236,8 @@ def make_landscape(cfg: DictConfig) -> Landscape:
             raise KinsynthError(f"noise.kind={noise.get('kind')}: a measured landscape replays "
                                 "the real noise of its replicates; expected noise.kind=none")
         table, space, target = read_measured(space_cfg)
-        top = whole_number("space.top", space_cfg.get("top", 10))
+        # top1_found already names the builds above the reference pool's 99th percentile
+        top = whole_number("space.top", space_cfg.get("top", 10), minimum=2)
         return MeasuredLandscape(space, table, target, int(cfg.seed),
                                  str(space_cfg.get("replicates") or "draw"), top)
     spec = load_space_model(space_cfg)
