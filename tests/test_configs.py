@@ -36,7 +36,8 @@ TRAIN_GROUPS = ("data", "model", "optimizer", "trainer", "logger", "callbacks", 
 DBTL_GROUPS = ("space", "strategy")
 #: the Hydra plugin each launcher config needs
 LAUNCHER_PLUGINS = {"local_parallel": "hydra_plugins.hydra_joblib_launcher",
-                    "slurm": "hydra_plugins.hydra_submitit_launcher"}
+                    "slurm": "hydra_plugins.hydra_submitit_launcher",
+                    "vectorized": "hydra_plugins.kinsynth_vectorized"}
 
 
 def members(group: str) -> list[str]:

@@ -16,14 +16,18 @@ THESIS_SWEEP = [
     "experiment=thesis",
     "model=ppca,vae,cvae",
     "latent_dim=3,5,7,9,11,13,15",
-    "hydra/launcher=local_parallel",
     # the thesis models are not joint: the default c2st_auc_joint objective does not exist for them
     "optimized_metric=null",
 ]
 
 
+#: the launchers the sweep is timed with, each with its target (the quiet 2-core machine)
+LAUNCHERS = {"local_parallel": 120.0, "vectorized": 90.0}
+
+
 def time_thesis_sweep(
-    extra: list[str], data: str | None, sweep_dir: Path, root: Path = CONF_DIR.parent
+    extra: list[str], data: str | None, sweep_dir: Path, root: Path = CONF_DIR.parent,
+    launcher: str = "local_parallel",
 ) -> tuple[float, int, int]:
     """Wall seconds of the whole thesis sweep through train.py; (seconds, jobs, failed jobs)."""
     path = data if data is not None else default_data_path()
@@ -31,6 +35,7 @@ def time_thesis_sweep(
         sys.executable,
         "train.py",
         *THESIS_SWEEP,
+        f"hydra/launcher={launcher}",
         *([] if path is None else [f"data.path={path}"]),
         f"hydra.sweep.dir={sweep_dir}",
         *extra,
@@ -43,3 +48,23 @@ def time_thesis_sweep(
     jobs = [d for d in find_job_dirs(sweep_dir) if d != sweep_dir]
     failed = sum(1 for d in jobs if (d / "error.txt").is_file())
     return seconds, len(jobs), failed
+
+
+def largest_differences(first: Path, second: Path) -> dict[str, float]:
+    """Per figure of metrics.json, the largest |difference| between two sweeps' same jobs.
+
+    Wall-clock figures (``*_seconds``) are left out; a job missing from either sweep raises.
+    """
+    import json
+    import math
+
+    largest: dict[str, float] = {}
+    jobs = sorted(d.name for d in find_job_dirs(first) if d != first)
+    for name in jobs:
+        a = json.loads((first / name / "metrics.json").read_text())
+        b = json.loads((second / name / "metrics.json").read_text())
+        for key, value in a.items():
+            if key.endswith("_seconds") or not isinstance(value, float) or math.isnan(value):
+                continue
+            largest[key] = max(largest.get(key, 0.0), abs(float(b[key]) - value))
+    return largest

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,8 @@ def test_a_built_wheel_installs_and_trains_from_an_empty_directory(tmp_path: Pat
     import sysconfig
 
     wheel = build_wheel(tmp_path)
+    # Hydra instantiates launchers only from its plugin namespace: hydra/launcher=vectorized's
+    assert "hydra_plugins/kinsynth_vectorized/launcher.py" in zipfile.ZipFile(wheel).namelist()
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = next(venv.glob("lib/python*/site-packages"))

@@ -201,6 +201,9 @@ class EvaluationCallback(pl.Callback):
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._fit_seconds = time.perf_counter() - self._fit_started
+        replay = getattr(pl_module, "training_replay", None)
+        if replay is not None:  # its epochs were computed in a stack: its share of that time
+            self._fit_seconds += replay.seconds
 
     def state_dict(self) -> dict[str, float]:
         """The fit's time up to this checkpoint, so a resumed run records the whole fit's time."""

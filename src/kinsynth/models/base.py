@@ -25,6 +25,7 @@ from kinsynth.core.memory import available_bytes, gib
 from kinsynth.models.checkpoints import SECTION, kinsynth_section, transform_from_checkpoint
 from kinsynth.models.elbo import kl_to_standard_normal
 from kinsynth.models.limits import MAX_LATENT_DIM
+from kinsynth.models.trained_elsewhere import TrainedElsewhere
 
 TargetRequest = float | int | tuple[float, float] | str | Sequence[float] | np.ndarray | None
 _TARGET_BANK_SIZE = 4096
@@ -121,6 +122,9 @@ class GenerativeModule(pl.LightningModule):
     has_network: ClassVar[bool] = False
     #: a buffer (registered in __init__): sorted training targets, see attach_data
     target_bank: torch.Tensor
+    #: set when the model's training was computed elsewhere (a stack of models trained as one):
+    #: its Trainer's epochs then restore each epoch's outcome instead of computing it
+    training_replay: TrainedElsewhere | None = None
 
     def __init__(
         self,

@@ -21,7 +21,8 @@ def reconstruction_nll(
     x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor | None = None,
     categorical: Sequence[tuple[int, int]] = (),
 ) -> torch.Tensor:
-    """Per-row negative log-likelihood of ``x`` under a Gaussian decoder.
+    """Per-row negative log-likelihood of ``x`` under a Gaussian decoder (rows in the last
+    dimension but one, so stacked models' (M, B, D) batches give (M, B)).
 
     With ``log_var`` None the variance is fixed and the term is the summed squared error, exactly
     the thesis's loss (a Gaussian with variance 1/2 up to a constant). With a learned per-feature
@@ -36,8 +37,8 @@ def reconstruction_nll(
         return _mixed_nll(x, mean, log_var, categorical)
     squared = (x - mean).pow(2)
     if log_var is None:
-        return squared.sum(dim=1)
-    return 0.5 * (log_var + squared * torch.exp(-log_var) + _LOG_2PI).sum(dim=1)
+        return squared.sum(dim=-1)
+    return 0.5 * (log_var + squared * torch.exp(-log_var) + _LOG_2PI).sum(dim=-1)
 
 
 def numeric_mask(width: int, categorical: Sequence[tuple[int, int]],
@@ -91,6 +92,7 @@ def elbo_loss(
     kl_per_dim: torch.Tensor,
     beta: float,
     free_bits: float = 0.0,
+    latent_mask: torch.Tensor | None = None,
 ) -> ElboTerms:
     """Negative ELBO per row, averaged over the batch, with a beta-weighted KL and free bits.
 
@@ -99,15 +101,23 @@ def elbo_loss(
     ``kl`` is always the true per-row KL so figures stay comparable across settings. With the
     fixed-variance likelihood this is the thesis notebooks' loss: squared error summed over the
     features plus the KL, both averaged over the batch.
+
+    Leading dimensions are kept: stacked models' (M, B) and (M, B, latent) terms give (M,)
+    figures. ``latent_mask`` (M, latent) marks the latent dimensions each stacked model has, so
+    the free-bits floor never charges a model for a dimension it does not have.
     """
-    recon = recon_nll.mean()
-    kl_dims = kl_per_dim.mean(dim=0)
-    kl_penalised = torch.clamp(kl_dims, min=free_bits).sum() if free_bits > 0 else kl_dims.sum()
+    recon = recon_nll.mean(dim=-1)
+    kl_dims = kl_per_dim.mean(dim=-2)
+    if free_bits > 0:
+        floored = torch.clamp(kl_dims, min=free_bits)
+        kl_penalised = (floored if latent_mask is None else floored * latent_mask).sum(dim=-1)
+    else:
+        kl_penalised = kl_dims.sum(dim=-1)
     # a weight of 1 multiplies nothing (x * 1.0 is x exactly, in value and gradient): on a model
     # this small every operation on the step's graph is a measurable share of the step
     loss = recon + (kl_penalised if beta == 1.0 else beta * kl_penalised)
     # a figure to report, off the gradient's graph (a detach costs less than a no_grad block)
-    kl = kl_per_dim.detach().sum(dim=1).mean()
+    kl = kl_per_dim.detach().sum(dim=-1).mean(dim=-1)
     return ElboTerms(loss=loss, recon=recon, kl=kl)
 
 

@@ -24,6 +24,7 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from kinsynth.core.errors import KinsynthError, RunInterrupted
 from kinsynth.core.threads import use_threads
+from kinsynth.data.datamodule import KineticDataModule
 from kinsynth.evaluate.trust import objective_warning, trust_warnings
 from kinsynth.models import GenerativeModule
 from kinsynth.models.checkpoints import atomic_checkpoint_io
@@ -44,6 +45,7 @@ from kinsynth.train.contract import (
     run_figures,
     write_finished_marker,
 )
+from kinsynth.train.replays import take_stacked_training
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,25 @@ def build_model(
     return hydra.utils.instantiate(node.model, _convert_="all", feature_columns=features,
                                    target=target, optimizer=hydra.utils.instantiate(cfg.optimizer),
                                    **parts)
+
+
+def build_data_and_model(
+    cfg: DictConfig, device: str, frame: pd.DataFrame | None = None,
+) -> tuple[KineticDataModule, GenerativeModule]:
+    """The run's data module (set up for fitting) and its model, initialised from the RNG as is.
+
+    One function for a run and for a stack of runs trained together (``kinsynth.train.stacked``),
+    so that both draw the same initial weights after the same seeding.
+    """
+    data = {"frame": frame} if frame is not None else {}
+    datamodule = hydra.utils.instantiate(cfg.data, device=device, _convert_="all", **data)
+    datamodule.setup("fit")
+    model = build_model(cfg, datamodule.features, datamodule.target, datamodule.levels)
+    train_targets = (
+        None if datamodule.target is None else datamodule.train_frame[datamodule.target].to_numpy()
+    )
+    model.attach_data(datamodule.transform, train_targets)
+    return datamodule, model
 
 
 def _instantiate_group(group: DictConfig | None) -> list[pl.Callback]:
@@ -191,14 +212,9 @@ def _train(
     data_device = cfg.data.get("device", "auto")
     if data_device == "auto":
         data_device = str(trainer.strategy.root_device)
-    data = {"frame": frame} if frame is not None else {}
-    datamodule = hydra.utils.instantiate(cfg.data, device=data_device, _convert_="all", **data)
-    datamodule.setup("fit")
-    model = build_model(cfg, datamodule.features, datamodule.target, datamodule.levels)
-    train_targets = (
-        None if datamodule.target is None else datamodule.train_frame[datamodule.target].to_numpy()
-    )
-    model.attach_data(datamodule.transform, train_targets)
+    datamodule, model = build_data_and_model(cfg, data_device, frame)
+    if checkpoint is None:
+        model.training_replay = take_stacked_training(output_dir, cfg)
 
     try:
         with fresh_memory_unfilled():
