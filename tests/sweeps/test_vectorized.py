@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from support import run_cli
@@ -51,3 +52,37 @@ def test_the_vectorized_launcher_writes_the_joblib_launchers_runs(toy_csv: Path,
             assert figures[1][key] == pytest.approx(value, rel=0.02, abs=0.02), (job, key)
         replayed = "replays its 6 epochs" in (stacked / "train.log").read_text()
         assert replayed == ("ppca" not in job), job
+
+
+def test_the_jobs_of_a_refused_stack_run_alone_and_every_job_returns_in_order() -> None:
+    """A stack that could not train hands its jobs no record: they train themselves."""
+    from kinsynth.cli.vectorized import Plan, _second_phase
+
+    layout = Plan(stacks=[[0, 2], [1, 3]], alone=[4])
+    first = ["its record would take 300 MiB", ["/r/job-1.pt", "/r/job-3.pt"], "job 4's return"]
+    jobs = [SimpleNamespace(num=10 + i) for i in range(5)]
+    asked = []
+
+    def run(job: SimpleNamespace, record: str | None = None) -> tuple[int, str | None]:
+        asked.append(record)
+        return (len(asked), record)
+
+    returns = _second_phase(list, run, jobs, layout, first)
+    assert asked == [None, None, "/r/job-1.pt", "/r/job-3.pt"]
+    assert returns[4] == "job 4's return" and returns[1] == (3, "/r/job-1.pt")
+    assert sorted(returns) == [0, 1, 2, 3, 4]
+
+
+def test_sigterm_in_the_launching_process_is_an_exception_for_as_long_as_the_sweep_runs() -> None:
+    import os
+    import signal
+    import time
+
+    from kinsynth.cli.vectorized import sigterm_stops_the_sweep
+    from kinsynth.core.errors import RunInterrupted
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(RunInterrupted), sigterm_stops_the_sweep():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises at the next bytecode, in the sleep at the latest
+    assert signal.getsignal(signal.SIGTERM) is before

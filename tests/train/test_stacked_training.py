@@ -27,8 +27,10 @@ def test_runs_that_differ_in_latent_size_and_seed_share_a_key_and_others_do_not(
     key = stack_key(compose_train("model=cvae", "latent_dim=2", *FAST))
     assert key is not None
     assert stack_key(compose_train("model=cvae", "latent_dim=3", "seed=5", *FAST)) == key
-    for other in ("optimizer.lr=0.01", "model=vae", "data.batch_size=16",
-                  "trainer.max_epochs=5"):
+    # Adam's step is linear in its rate: each stacked model keeps its own
+    assert stack_key(compose_train("model=cvae", "latent_dim=2", "optimizer.lr=0.01", *FAST)) == key
+    for other in ("optimizer.weight_decay=0.5", "optimizer=adamw", "model=vae",
+                  "data.batch_size=16", "trainer.max_epochs=5"):
         assert stack_key(compose_train("model=cvae", "latent_dim=2", *FAST, other)) != key
     for alone in ("model=ppca", "+trainer.max_steps=10", f"resume={tmp_path}"):
         assert stack_key(compose_train("model=cvae", "latent_dim=2", *FAST, alone)) is None
@@ -37,10 +39,11 @@ def test_runs_that_differ_in_latent_size_and_seed_share_a_key_and_others_do_not(
 @pytest.mark.slow(seconds=8)
 def test_a_stacked_run_ends_where_the_run_alone_ends_and_replays_into_the_same_files(
         compose_train, tmp_path: Path) -> None:
-    """Two CVAEs (latent 2 and 3, seeds 0 and 1) trained as one stack follow their runs alone
-    to float rounding; a run handed its record writes a run directory of the same files, whose
-    weights and optimizer state are the record's, and whose figures are the run alone's."""
-    settings = [("latent_dim=2", "seed=0"), ("latent_dim=3", "seed=1")]
+    """Two CVAEs (latent 2 and 3, seeds 0 and 1, two learning rates) trained as one stack follow
+    their runs alone to float rounding; a run handed its record writes a run directory of the
+    same files, whose weights and optimizer state are the record's, and whose figures are the run
+    alone's."""
+    settings = [("latent_dim=2", "seed=0"), ("latent_dim=3", "seed=1", "optimizer.lr=0.003")]
     cfgs = {name: [compose_train("model=cvae", *s, *FAST, output_dir=tmp_path / name / str(i))
                    for i, s in enumerate(settings)] for name in ("alone", "stacked")}
     records = fit_stack(cfgs["stacked"])
@@ -79,3 +82,12 @@ def test_a_record_is_taken_only_by_the_run_it_was_computed_for(compose_train,
     offer_stacked_training(tmp_path / "a", cfg, records[0])
     assert take_stacked_training(tmp_path / "b", cfg) is None  # another run directory
     assert take_stacked_training(tmp_path / "a", cfg) is records[0]
+
+
+def test_a_stack_too_large_to_record_is_refused_before_it_trains(compose_train, monkeypatch):
+    from kinsynth.train import stacked
+
+    monkeypatch.setattr(stacked, "MAX_RECORD_BYTES", 10_000)
+    cfgs = [compose_train("model=vae", f"latent_dim={k}", *FAST) for k in (2, 3)]
+    with pytest.raises(stacked.StackRefused, match=r"MiB, more than"):
+        fit_stack(cfgs)

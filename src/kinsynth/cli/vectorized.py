@@ -16,10 +16,13 @@ to stack, or its record would be too large) leaves its jobs to train alone, with
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import signal
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,8 @@ from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, open_dict
+
+from kinsynth.core.errors import RunInterrupted
 
 log = logging.getLogger(__name__)
 
@@ -124,16 +129,47 @@ def launch(launcher: Any, job_overrides: Sequence[Sequence[str]],
                                     launcher.task_function, state, record)
 
     pool = Parallel(n_jobs=launcher.n_jobs, backend="loky", batch_size=1)
-    # the records go from worker to worker as files: this process never loads torch to pass them
-    with tempfile.TemporaryDirectory(prefix="kinsynth-stacks-") as records_dir:
-        first = pool(
-            [delayed(fit_stack_job)([jobs[i].overrides for i in stack],
-                                    [jobs[i].num for i in stack], context, launcher.config,
-                                    state, records_dir) for stack in layout.stacks]
-            + [run(jobs[i]) for i in layout.alone]
-        )
-        returns = _second_phase(pool, run, jobs, layout, first)
+    try:
+        # the records go from worker to worker as files: this process never loads torch for them
+        with sigterm_stops_the_sweep(), \
+                tempfile.TemporaryDirectory(prefix="kinsynth-stacks-") as records_dir:
+            first = pool(
+                [delayed(fit_stack_job)([jobs[i].overrides for i in stack],
+                                        [jobs[i].num for i in stack], context, launcher.config,
+                                        state, records_dir) for stack in layout.stacks]
+                + [run(jobs[i]) for i in layout.alone]
+            )
+            returns = _second_phase(pool, run, jobs, layout, first)
+    except RunInterrupted:
+        from kinsynth.sweeps.summary import log_sweep_table
+
+        log.error("sweep stopped by SIGTERM: the jobs that finished keep their run directories; "
+                  "rerun the same command with skip_finished=true for the others (a stack "
+                  "still training starts again)")
+        log_sweep_table(sweep_dir, stopped=True)
+        raise SystemExit(RunInterrupted.exit_code) from None
     return [returns[i] for i in range(len(jobs))]
+
+
+@contextlib.contextmanager
+def sigterm_stops_the_sweep() -> Iterator[None]:
+    """SIGTERM in the launching process as an exception while the block runs.
+
+    The pool then stops its workers and the records' temporary folder goes, instead of the
+    process ending where it stands (a scheduler's time limit sends SIGTERM).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise RunInterrupted("stopped by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _second_phase(pool: Any, run: Any, jobs: Sequence[SweepJob], layout: Plan,

@@ -16,10 +16,16 @@ from kinsynth.runs.contract import plain_mapping
 _MODELS = ("kinsynth.models.LatentVariableModel", "kinsynth.models.latent.LatentVariableModel")
 
 
+#: optimizers whose step moves each weight by the learning rate times an amount that does not
+#: depend on it: stacked models may then each have their own rate (kinsynth.train.stacked)
+LINEAR_IN_LR = ("torch.optim.Adam", "torch.optim.AdamW", "torch.optim.SGD")
+
+
 def stack_key(cfg: DictConfig) -> str | None:
     """What runs must share to train as one stack, or None when this run trains alone.
 
-    Runs with equal keys differ at most in their latent size, seed and data seed. A resumed run,
+    Runs with equal keys differ at most in their latent size, seed, data seed and (for the
+    optimizers of :data:`LINEAR_IN_LR`) learning rate. A resumed run,
     one whose training ends on steps or time rather than epochs, or one in reduced precision
     trains alone.
     """
@@ -36,6 +42,9 @@ def stack_key(cfg: DictConfig) -> str | None:
         return None
     model = {k: v for k, v in plain_mapping(cfg.model).items() if k != "latent_dim"}
     data = {k: v for k, v in plain_mapping(cfg.data).items() if k != "seed"}
-    return json.dumps({"model": model, "data": data, "optimizer": plain_mapping(cfg.optimizer),
+    optimizer = plain_mapping(cfg.optimizer)
+    if optimizer.get("_target_") in LINEAR_IN_LR:
+        optimizer.pop("lr", None)
+    return json.dumps({"model": model, "data": data, "optimizer": optimizer,
                        "max_epochs": trainer.max_epochs, "threads": cfg.get("threads")},
                       sort_keys=True, default=str)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
@@ -60,6 +61,10 @@ def fit_stack(cfgs: Sequence[DictConfig]) -> list[TrainedElsewhere]:
     epochs = int(cfgs[0].trainer.max_epochs)
     parameters = stack.named_stacked()
     optimizer = models[0].build_optimizer(parameters.values())
+    rates = _MemberRates.of(cfgs, optimizer, parameters.values())
+    # before any work, as if the optimizer kept two tensors per weight (Adam's moments); exactly
+    # once its state exists, after the first epoch
+    _check_record_size(parameters.values(), epochs, lambda _: 2)
     snapshots: dict[str, list[torch.Tensor]] = defaultdict(list)
     states: dict[str, dict[str, list[torch.Tensor]]] = defaultdict(lambda: defaultdict(list))
     figures = []
@@ -68,9 +73,9 @@ def fit_stack(cfgs: Sequence[DictConfig]) -> list[TrainedElsewhere]:
     sources = datamodules[:1] if len({int(c.data.seed) for c in cfgs}) == 1 else datamodules
     for epoch in range(epochs):
         beta = kl_weight(first.beta, epoch, first.warmup_epochs)
-        figures.append(_train_epoch(stack, optimizer, sources, generators, beta))
-        if epoch == 0:  # the optimiser's state exists now: what the whole record will take
-            _check_record_size(optimizer, parameters.values(), epochs)
+        figures.append(_train_epoch(stack, optimizer, sources, generators, beta, rates))
+        if epoch == 0:
+            _check_record_size(parameters.values(), epochs, lambda p: optimizer.state[p])
         for name, parameter in parameters.items():
             snapshots[name].append(parameter.detach().clone())
             for key, value in optimizer.state[parameter].items():
@@ -95,12 +100,53 @@ def fit_stack(cfgs: Sequence[DictConfig]) -> list[TrainedElsewhere]:
     return records
 
 
-def _check_record_size(optimizer: torch.optim.Optimizer,
-                       parameters: Iterable[torch.Tensor], epochs: int) -> None:
+class _MemberRates:
+    """Each model's own learning rate, for optimizers whose step is linear in it.
+
+    The stack's optimizer steps at rate 1, and each model's part of the step is then scaled to
+    its rate: w = w0 + lr (w1 - w0). For Adam, AdamW and SGD the step at rate 1 is exactly the
+    rate's factor away from the step at lr, and their state (moments, momentum) does not depend
+    on the rate, so each model's weights and state are its run's up to float rounding.
+    """
+
+    def __init__(self, parameters: list[torch.Tensor], rates: list[float]) -> None:
+        self.parameters = parameters
+        self.scales = [torch.tensor(rates, dtype=p.dtype).view(-1, *[1] * (p.dim() - 1))
+                       for p in parameters]
+
+    @classmethod
+    def of(cls, cfgs: Sequence[DictConfig], optimizer: torch.optim.Optimizer,
+           parameters: Iterable[torch.Tensor]) -> _MemberRates | None:
+        """None when the models share one rate (the optimizer then steps at it)."""
+        rates = [float(c.optimizer.get("lr", optimizer.defaults["lr"])) for c in cfgs]
+        if len(set(rates)) == 1:
+            return None
+        for group in optimizer.param_groups:
+            group["lr"] = 1.0
+        return cls(list(parameters), rates)
+
+    def step(self, optimizer: torch.optim.Optimizer) -> None:
+        before = [p.detach().clone() for p in self.parameters]
+        optimizer.step()
+        with torch.no_grad():
+            for parameter, start, scale in zip(self.parameters, before, self.scales, strict=True):
+                parameter.sub_(start).mul_(scale).add_(start)
+
+
+def _check_record_size(parameters: Iterable[torch.Tensor], epochs: int,
+                       state: Callable[[torch.Tensor], Any]) -> None:
+    """Refuse the stack when its per-epoch record would pass :data:`MAX_RECORD_BYTES`.
+
+    ``state(parameter)``: the optimizer's state of it, or how many tensors of its size it has.
+    """
     per_epoch = 0
     for parameter in parameters:
-        tensors = [parameter, *optimizer.state[parameter].values()]
-        per_epoch += sum(t.numel() * t.element_size() for t in tensors)
+        kept = state(parameter)
+        size = parameter.numel() * parameter.element_size()
+        if isinstance(kept, int):
+            per_epoch += (1 + kept) * size
+        else:
+            per_epoch += size + sum(t.numel() * t.element_size() for t in kept.values())
     if epochs * per_epoch > MAX_RECORD_BYTES:
         raise StackRefused(f"its record would take {epochs * per_epoch / 2**20:.0f} MiB, more "
                            f"than {MAX_RECORD_BYTES / 2**20:.0f}")
@@ -115,7 +161,7 @@ def _data_problem(datamodules: Sequence[object]) -> str | None:
 
 def _train_epoch(stack: StackedLatentModels, optimizer: torch.optim.Optimizer,
                  sources: Sequence[object], generators: Sequence[torch.Generator],
-                 beta: float) -> torch.Tensor:
+                 beta: float, rates: _MemberRates | None = None) -> torch.Tensor:
     """One epoch of every model's mini-batch updates; (M, 4) figures as each run reports them.
 
     ``sources``: each model's data module, or one whose batches all the models share.
@@ -143,7 +189,10 @@ def _train_epoch(stack: StackedLatentModels, optimizer: torch.optim.Optimizer,
         for parameter in parameters:
             parameter.grad = None
         terms.loss.sum().backward()
-        optimizer.step()
+        if rates is None:
+            optimizer.step()
+        else:
+            rates.step(optimizer)
         losses.append(terms.loss.detach())
         recons.append(terms.recon.detach())
         kls.append(terms.kl)
