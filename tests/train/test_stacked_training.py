@@ -69,6 +69,17 @@ def test_a_stacked_run_ends_where_the_run_alone_ends_and_replays_into_the_same_f
         first = next(iter(load(stacked_dir).parameters())).numel()
         assert torch.equal(exp_avg, records[i].optimizer_state["exp_avg"][-1, :first])
         assert json.loads((stacked_dir / "metrics.json").read_text())["epochs"] == 4
+    # resumed for two more epochs, a replayed run continues as its run alone would: its
+    # checkpoint holds the random state the run alone would have had
+    longer = compose_train("model=cvae", *settings[1], *FAST, "trainer.max_epochs=6",
+                           output_dir=tmp_path / "longer")
+    run_training(longer, tmp_path / "longer")
+    resumed_dir = tmp_path / "stacked" / "1"
+    resumed = compose_train("model=cvae", *settings[1], *FAST, "trainer.max_epochs=6",
+                            f"resume={resumed_dir}", output_dir=resumed_dir)
+    run_training(resumed, resumed_dir)
+    torch.testing.assert_close(_flat(load(resumed_dir)), _flat(load(tmp_path / "longer")),
+                               atol=1e-6, rtol=1e-5)
 
 
 def test_a_record_is_taken_only_by_the_run_it_was_computed_for(compose_train,

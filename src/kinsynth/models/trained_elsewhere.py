@@ -28,7 +28,9 @@ class TrainedElsewhere:
     parameters, (epochs,) for per-parameter scalars. ``figures``: (epochs, 4), the epoch's
     ``TRAIN_FIGURES`` (``kinsynth.models.latent``). ``seconds``: this model's share of the
     stacked fit's wall-clock, so ``fit_seconds`` still says what training it cost.
-    ``members``: how many models trained together.
+    ``members``: how many models trained together. ``rng_states``: (epochs, n) ``uint8``, torch's
+    global random state as the model's own run would leave it after each epoch (its training
+    noise is all it draws), so a checkpoint records it and a resumed run draws what the run would.
     """
 
     parameters: torch.Tensor
@@ -36,13 +38,14 @@ class TrainedElsewhere:
     figures: torch.Tensor
     seconds: float
     members: int
+    rng_states: torch.Tensor
 
     def save(self, path: str | Path) -> Path:
         """Write the record as tensors only (read back with ``weights_only``: no code runs)."""
         with atomic_path(path) as tmp:
             torch.save({"parameters": self.parameters, "optimizer_state": self.optimizer_state,
                         "figures": self.figures, "seconds": self.seconds,
-                        "members": self.members}, tmp)
+                        "members": self.members, "rng_states": self.rng_states}, tmp)
         return Path(path)
 
     @classmethod
@@ -50,7 +53,7 @@ class TrainedElsewhere:
         stored = torch.load(path, weights_only=True)
         return cls(parameters=stored["parameters"], optimizer_state=stored["optimizer_state"],
                    figures=stored["figures"], seconds=float(stored["seconds"]),
-                   members=int(stored["members"]))
+                   members=int(stored["members"]), rng_states=stored["rng_states"])
 
     @property
     def epochs(self) -> int:
@@ -58,7 +61,8 @@ class TrainedElsewhere:
 
     def restore(self, module: nn.Module, optimizer: torch.optim.Optimizer,
                 epoch: int) -> torch.Tensor:
-        """Put ``module`` and ``optimizer`` where training left them after ``epoch``; its figures.
+        """Put ``module``, ``optimizer`` and torch's random state where training left them after
+        ``epoch``; its figures.
 
         Raises ``IndexError`` past the recorded epochs: a Trainer asked for more epochs than the
         record holds, which the caller refuses before fitting.
@@ -81,4 +85,5 @@ class TrainedElsewhere:
                         step = values[epoch].clone()
                         state[key] = step.to(parameter.device) if on_device else step
                 offset += size
+        torch.set_rng_state(self.rng_states[epoch].clone())  # its own storage: torch reads from 0
         return self.figures[epoch]

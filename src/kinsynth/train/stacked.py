@@ -68,12 +68,14 @@ def fit_stack(cfgs: Sequence[DictConfig]) -> list[TrainedElsewhere]:
     snapshots: dict[str, list[torch.Tensor]] = defaultdict(list)
     states: dict[str, dict[str, list[torch.Tensor]]] = defaultdict(lambda: defaultdict(list))
     figures = []
+    rng_states: list[torch.Tensor] = []  # (M, n) per epoch: each model's noise generator
     first = models[0]
     # runs of one seed draw the same split and batches: one data module serves them all
     sources = datamodules[:1] if len({int(c.data.seed) for c in cfgs}) == 1 else datamodules
     for epoch in range(epochs):
         beta = kl_weight(first.beta, epoch, first.warmup_epochs)
         figures.append(_train_epoch(stack, optimizer, sources, generators, beta, rates))
+        rng_states.append(torch.stack([g.get_state() for g in generators]))
         if epoch == 0:
             _check_record_size(parameters.values(), epochs, lambda p: optimizer.state[p])
         for name, parameter in parameters.items():
@@ -88,6 +90,7 @@ def fit_stack(cfgs: Sequence[DictConfig]) -> list[TrainedElsewhere]:
     state_by_epoch = {key: {name: torch.stack(v) for name, v in per_name.items()}
                       for key, per_name in states.items()}
     epoch_figures = torch.stack(figures)  # (epochs, M, 4)
+    epoch_rng = torch.stack(rng_states)  # (epochs, M, n)
     records = []
     for i in range(len(models)):
         state = {}
@@ -96,7 +99,8 @@ def fit_stack(cfgs: Sequence[DictConfig]) -> list[TrainedElsewhere]:
             state[key] = (stack.member_parameters(i, per_name) if one.dim() > 1 else one)
         records.append(TrainedElsewhere(
             parameters=stack.member_parameters(i, by_epoch), optimizer_state=state,
-            figures=epoch_figures[:, i].clone(), seconds=seconds, members=len(models)))
+            figures=epoch_figures[:, i].clone(), seconds=seconds, members=len(models),
+            rng_states=epoch_rng[:, i].clone()))
     return records
 
 
