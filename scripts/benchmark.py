@@ -1,5 +1,5 @@
 """Performance benchmark: ``python scripts/benchmark.py [--quick] [--sweep] [--scale] [--cycles]
-[--speed] [--train-command] [--split]``.
+[--speed] [--train-command] [--split] [--sweep-only] [--targets]``.
 
 Prints one table of side-by-side figures (our training vs a bare PyTorch loop, PPCA, sampling,
 simulator, memory) measured in one process, then the commands a user waits for, each beside its
@@ -9,7 +9,9 @@ only those, --train-command only the first; --split measures where a train.py ru
 --sweep also times the thesis sweep end to end, with the joblib and the vectorized launcher
 (--sweep-only: only those);
 --scale times reading, training, evaluation and generation as the rows grow (only those rows);
---cycles times one DBTL cycle of each strategy on each landscape (only those rows).
+--cycles times one DBTL cycle of each strategy on each landscape (only those rows);
+--targets runs every row that has a target a user waits for, in one run (the commands, the
+thesis sweep with both launchers, the DBTL cycles).
 The code is in scripts/bench/; docs/performance.md explains every row.
 """
 
@@ -37,6 +39,10 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds (best kept)")
     parser.add_argument("--rows", type=int, default=None, help="rows per sample() call")
     parser.add_argument("--sweep", action="store_true", help="also time the thesis sweep")
+    parser.add_argument("--targets", action="store_true",
+                        help="every row with a target a user waits for, in one run: train.py vs "
+                        "a bare loop, generate.py, the evaluation, the thesis sweep with both "
+                        "launchers, a DBTL cycle of each learner (about 10 minutes quiet)")
     parser.add_argument("--sweep-only", action="store_true",
                         help="only the thesis sweep, with local_parallel then vectorized")
     parser.add_argument("--sweep-args", nargs="*", default=[], help="extra sweep overrides")
@@ -107,6 +113,15 @@ def main() -> int:
             say(f"the fit's parts, {epochs} epochs, taken away one at a time ...")
             parts = train_split.measure_fit_parts(options, epochs, Path(tmp), say)
         train_split.add_rows(report, parts, epochs, 63 * epochs)
+        report.context["load_average_1min_end"] = machine_context()["load_average_1min"]
+        return _publish(report, args.json)
+    if args.targets:
+        from bench import cycles
+
+        report = Report(context=machine_context())
+        commands(report, say, train_epochs=tuple(args.train_epochs), data=args.data)
+        thesis_sweeps(report, say, args.sweep_args, args.data)
+        cycles.run(report, say, with_reference=False)
         report.context["load_average_1min_end"] = machine_context()["load_average_1min"]
         return _publish(report, args.json)
     if args.sweep_only:
