@@ -38,10 +38,8 @@ from bench.options import Options
 from bench.report import Report, Timing, clock, fastest
 from kinsynth.models.elbo import kl_weight
 
-#: The thesis notebook's training loop on this machine (steps/s), from the task's measurement.
-NOTEBOOK_STEPS_PER_SECOND = 680.0
-#: Targets the benchmark checks (docs/performance.md gives the reasons).
-TARGET_SPEEDUP_OVER_NOTEBOOK = 1.5
+#: The target the benchmark checks (docs/performance.md gives the reasons); the speed-up over the
+#: thesis notebook's loop is measured beside train.py as a process (bench/train_command.py).
 TARGET_BARE_OVER_OURS = 1.2
 
 THESIS_VAE = ["experiment=thesis", "model=vae"]
@@ -242,7 +240,6 @@ def bench_training(report: Report, options: Options, work: Path, say: Callable[[
     fit_seconds = float(metrics.get("fit_seconds", math.nan))
     say(f"  full run: fit {fit_seconds:.1f} s, whole run {whole.wall:.1f} s")
 
-    notebook_target = TARGET_SPEEDUP_OVER_NOTEBOOK * NOTEBOOK_STEPS_PER_SECOND
     report.add(
         "thesis VAE: ours, full run (run_training)",
         full_steps / fit_seconds,
@@ -256,8 +253,6 @@ def bench_training(report: Report, options: Options, work: Path, say: Callable[[
             rate[name],
             "steps/s",
             f"best of {options.repeats} x {steps} steps; {cpu_rate[name]:,.0f} steps per CPU-s",
-            target=f">= {notebook_target:,.0f}" if name == "ours, normal run" else "",
-            passed=rate[name] >= notebook_target if name == "ours, normal run" else None,
         )
     for ours in ("ours, normal run", "ours, lean"):
         ratio = rate["bare loop, same Adam"] / rate[ours]
@@ -270,15 +265,6 @@ def bench_training(report: Report, options: Options, work: Path, say: Callable[[
             target=f"<= {TARGET_BARE_OVER_OURS}",
             passed=ratio <= TARGET_BARE_OVER_OURS,
         )
-    report.add(
-        "ratio ours (normal run) / thesis notebook",
-        rate["ours, normal run"] / NOTEBOOK_STEPS_PER_SECOND,
-        "x",
-        f"notebook loop measured at {NOTEBOOK_STEPS_PER_SECOND:.0f} steps/s on this machine",
-        target=f">= {TARGET_SPEEDUP_OVER_NOTEBOOK}",
-        passed=rate["ours, normal run"] / NOTEBOOK_STEPS_PER_SECOND
-        >= TARGET_SPEEDUP_OVER_NOTEBOOK,
-    )
     report.add(
         "max |weight difference| ours (lean) vs bare",
         same,

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 #: the most memory a stack's per-epoch record may take; bigger models train one by one (they
 #: keep a core busy by themselves, so stacking them would gain little anyway)
 MAX_RECORD_BYTES = 256 * 2**20
+#: the optimizers whose step is linear in the learning rate (``_MemberRates``)
+_LINEAR_IN_LR = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
+
+
 class StackRefused(Exception):
     """These runs cannot train as one stack; the message says why. They train one by one."""
 
@@ -82,25 +86,34 @@ def fit_stack(cfgs: Sequence[DictConfig]) -> list[TrainedElsewhere]:
             snapshots[name].append(parameter.detach().clone())
             for key, value in optimizer.state[parameter].items():
                 states[key][name].append(value.detach().clone())
-    seconds = (time.perf_counter() - started) / len(models)
+    seconds = time.perf_counter() - started
     log.info("%d models (latent sizes %s) trained as one stack: %d epochs in %.1f s",
-             len(models), ", ".join(str(m.latent_dim) for m in models), epochs,
-             seconds * len(models))
+             len(models), ", ".join(str(m.latent_dim) for m in models), epochs, seconds)
+    return _records(stack, snapshots, states, torch.stack(figures), torch.stack(rng_states),
+                    seconds)
+
+
+def _records(stack: StackedLatentModels, snapshots: dict[str, list[torch.Tensor]],
+             states: dict[str, dict[str, list[torch.Tensor]]], figures: torch.Tensor,
+             rng_states: torch.Tensor, seconds: float) -> list[TrainedElsewhere]:
+    """Each model's own record out of the stack's per-epoch snapshots.
+
+    ``figures``: (epochs, M, 4); ``rng_states``: (epochs, M, n); ``seconds``: the stack's fit.
+    """
+    members = len(stack.models)
     by_epoch = {name: torch.stack(values) for name, values in snapshots.items()}
     state_by_epoch = {key: {name: torch.stack(v) for name, v in per_name.items()}
                       for key, per_name in states.items()}
-    epoch_figures = torch.stack(figures)  # (epochs, M, 4)
-    epoch_rng = torch.stack(rng_states)  # (epochs, M, n)
     records = []
-    for i in range(len(models)):
+    for i in range(members):
         state = {}
         for key, per_name in state_by_epoch.items():
-            one = next(iter(per_name.values()))
-            state[key] = (stack.member_parameters(i, per_name) if one.dim() > 1 else one)
+            one = next(iter(per_name.values()))  # per-element state, or a scalar (the step)
+            state[key] = stack.member_parameters(i, per_name) if one.dim() > 1 else one
         records.append(TrainedElsewhere(
             parameters=stack.member_parameters(i, by_epoch), optimizer_state=state,
-            figures=epoch_figures[:, i].clone(), seconds=seconds, members=len(models),
-            rng_states=epoch_rng[:, i].clone()))
+            figures=figures[:, i].clone(), seconds=seconds / members, members=members,
+            rng_states=rng_states[:, i].clone()))
     return records
 
 
@@ -125,6 +138,9 @@ class _MemberRates:
         rates = [float(c.optimizer.get("lr", optimizer.defaults["lr"])) for c in cfgs]
         if len(set(rates)) == 1:
             return None
+        if not isinstance(optimizer, _LINEAR_IN_LR):
+            raise StackRefused(f"{type(optimizer).__name__}'s step is not known to be linear in "
+                               "its learning rate, and the runs' rates differ")
         for group in optimizer.param_groups:
             group["lr"] = 1.0
         return cls(list(parameters), rates)
