@@ -86,3 +86,28 @@ def test_sigterm_in_the_launching_process_is_an_exception_for_as_long_as_the_swe
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(5)  # the handler raises at the next bytecode, in the sleep at the latest
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_the_plan_stacks_jobs_of_one_key_per_worker_and_leaves_the_others_alone(
+        tmp_path: Path) -> None:
+    from hydra import compose, initialize_config_dir
+    from omegaconf import open_dict
+    from support import CONF_DIR
+
+    from kinsynth.cli.vectorized import SweepJob, plan
+
+    def job(num: int, *overrides: str) -> SweepJob:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
+        with open_dict(cfg):
+            cfg.hydra.sweep.dir = str(tmp_path)
+            cfg.hydra.sweep.subdir = str(num)
+        return SweepJob(num, tuple(overrides), cfg)
+
+    jobs = [job(i, "model=vae", f"latent_dim={k}") for i, k in enumerate((2, 3, 4, 5))]
+    jobs += [job(4, "model=ppca", "latent_dim=2"), job(5, "model=vae", "latent_dim=6")]
+    (tmp_path / "5").mkdir()
+    (tmp_path / "5" / "metrics.json").write_text("{}")  # a rerun: its own rules decide
+    layout = plan(jobs, workers=2)
+    assert layout.stacks == [[0, 2], [1, 3]] and layout.alone == [4, 5]
+    assert plan(jobs, workers=1).stacks == [[0, 1, 2, 3]]

@@ -82,7 +82,8 @@ def plan(jobs: Sequence[SweepJob], workers: int) -> Plan:
     groups: dict[str, list[int]] = {}
     alone = []
     for position, job in enumerate(jobs):
-        fresh = not job.output_dir.exists() or not any(job.output_dir.iterdir())
+        where = job.output_dir
+        fresh = not where.exists() or (where.is_dir() and not any(where.iterdir()))
         key = stack_key(job.config) if fresh else None
         if key is None:
             alone.append(position)
@@ -95,7 +96,10 @@ def plan(jobs: Sequence[SweepJob], workers: int) -> Plan:
         parts = math.ceil(len(group) / most)
         for i in range(parts):
             stack = group[i::parts]  # interleaved: each stack gets small and large latent sizes
-            (stacks.append(stack) if len(stack) > 1 else alone.extend(stack))
+            if len(stack) > 1:
+                stacks.append(stack)
+            else:
+                alone.extend(stack)
     return Plan(stacks=stacks, alone=sorted(alone))
 
 
