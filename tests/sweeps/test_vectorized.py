@@ -97,15 +97,15 @@ def test_the_plan_stacks_jobs_of_one_key_per_worker_and_leaves_the_others_alone(
     from kinsynth.cli.vectorized import SweepJob, plan
 
     def job(num: int, *overrides: str) -> SweepJob:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
+        cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
         with open_dict(cfg):
             cfg.hydra.sweep.dir = str(tmp_path)
             cfg.hydra.sweep.subdir = str(num)
         return SweepJob(num, tuple(overrides), cfg)
 
-    jobs = [job(i, "model=vae", f"latent_dim={k}") for i, k in enumerate((2, 3, 4, 5))]
-    jobs += [job(4, "model=ppca", "latent_dim=2"), job(5, "model=vae", "latent_dim=6")]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        jobs = [job(i, "model=vae", f"latent_dim={k}") for i, k in enumerate((2, 3, 4, 5))]
+        jobs += [job(4, "model=ppca", "latent_dim=2"), job(5, "model=vae", "latent_dim=6")]
     (tmp_path / "5").mkdir()
     (tmp_path / "5" / "metrics.json").write_text("{}")  # a rerun: its own rules decide
     layout = plan(jobs, workers=2)
