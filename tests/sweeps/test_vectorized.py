@@ -28,7 +28,7 @@ def _files(job: Path) -> list[str]:
                   if p.is_file() and "events.out" not in p.name)
 
 
-@pytest.mark.slow(seconds=25)
+@pytest.mark.slow(seconds=14)
 def test_the_vectorized_launcher_writes_the_joblib_launchers_runs(toy_csv: Path,
                                                                    tmp_path: Path) -> None:
     sweeps = {}

@@ -36,7 +36,7 @@ def test_runs_that_differ_in_latent_size_and_seed_share_a_key_and_others_do_not(
         assert stack_key(compose_train("model=cvae", "latent_dim=2", *FAST, alone)) is None
 
 
-@pytest.mark.slow(seconds=8)
+@pytest.mark.slow(seconds=4)
 def test_a_stacked_run_ends_where_the_run_alone_ends_and_replays_into_the_same_files(
         compose_train, tmp_path: Path) -> None:
     """Two CVAEs (latent 2 and 3, seeds 0 and 1, two learning rates) trained as one stack follow
