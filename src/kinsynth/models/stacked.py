@@ -89,11 +89,12 @@ class StackedLatentModels(nn.Module):
             for m in self.models
         ]
         self.stacked = nn.ParameterDict()
+        own = [dict(m.named_parameters()) for m in self.models]
         for name, parameter in first.named_parameters():
             shape = self._stacked_shape(name, parameter)
             values = torch.zeros((len(self.models), *shape), dtype=parameter.dtype)
-            for i, model in enumerate(self.models):
-                values[i][self._index(i, name)] = dict(model.named_parameters())[name].detach()
+            for i in range(len(self.models)):
+                values[i][self._index(i, name)] = own[i][name].detach()
             self.stacked[name.replace(".", "_")] = nn.Parameter(values)
         self._by_name = {name: self.stacked[name.replace(".", "_")] for name in self.placement[0]}
         mask = torch.zeros(len(self.models), 1, self.latent)
@@ -134,7 +135,7 @@ class StackedLatentModels(nn.Module):
         parts = []
         for name in self.placement[member]:
             values = stacked[name]
-            lead = values.dim() - self.stacked[name.replace(".", "_")].dim()
+            lead = values.dim() - self._by_name[name].dim()
             values = values.select(lead, member)
             for dim, index in enumerate(self.placement[member][name]):
                 if index is not None:
